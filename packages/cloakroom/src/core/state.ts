@@ -1,0 +1,148 @@
+/**
+ * The per-request engine state behind a Session object, and change tracking of its data.
+ * The data itself lives on the Session object as own enumerable properties (express-session's
+ * `req.session.userId = …`); the bookkeeping sits behind a symbol so it never reaches JSON, the store or `Object.keys`.
+ */
+import type { ResolvedCookie } from "./cookie.js";
+import type { SessionRecord } from "./types.js";
+
+/** What the engine knows about one request's session. Internal: adapters reach it through {@link stateOf}. */
+export interface SessionState {
+  /** Cookie attributes for this request; `null` when no cookie may be set (Secure demanded over HTTP). */
+  cookie: ResolvedCookie | null;
+  /** The client presented a value for our cookie name (valid or not). */
+  hadCookie: boolean;
+  /** The presented ticket verified with an older secret: re-sign it on this response. */
+  needsResign: boolean;
+  /** Ticket and store key of the stored session, `null` while the session is not stored. */
+  ticket: string | null;
+  key: string | null;
+  /** The stored record as of the last load or write. */
+  record: SessionRecord | null;
+  /** Serialized value of each data key as of the last load or write (the baseline for change tracking). */
+  snapshot: Map<string, string>;
+  /** This session's persistent cookie lifetime (ms) or `null`; compared with `record.cookieMaxAge` to detect change. */
+  cookieMaxAge: number | null;
+  /** Force a touch (slide the idle window) on commit: `session.touch()`. */
+  forceTouch: boolean;
+  /** Force a new ticket on commit: `session.rotate()`. */
+  forceRotate: boolean;
+  /** The data key naming the user. */
+  identityKey: string;
+  /** The identity key was assigned during this request (even to the same value): a login, so rotate the ticket. */
+  identityAssigned: boolean;
+  destroyed: boolean;
+  /** The stored session went away during this request (regenerate): clear the cookie unless a new one is stored. */
+  clearCookie: boolean;
+  /** The Set-Cookie line to send with the response, if any. */
+  setCookie: string | null;
+  /** Request facts captured for the record's meta. */
+  ip?: string;
+  userAgent?: string;
+  /** Ticket generator for this request (express-session's `genid(req)`), when configured. */
+  generateTicket?: () => string;
+}
+
+const STATE = Symbol("cloakroom.session.state");
+
+/**
+ * The engine's bookkeeping for a session.
+ * @internal for adapters
+ */
+export function stateOf(session: object): SessionState {
+  const state = (session as { [STATE]?: SessionState })[STATE];
+  if (!state) throw new TypeError("not a cloakroom session");
+  return state;
+}
+
+/** Attach engine state to a session object without making it enumerable. */
+export function attachState(session: object, state: SessionState): void {
+  Object.defineProperty(session, STATE, { value: state, enumerable: false, writable: false, configurable: false });
+}
+
+/** The serialized form used for change tracking: JSON, as every store keeps it. `undefined` = "not stored". */
+export function serializeValue(value: unknown): string | undefined {
+  return typeof value === "function" || typeof value === "symbol" ? undefined : JSON.stringify(value);
+}
+
+/**
+ * Replace the data of a session object with `data`, and reset the change-tracking baseline to it.
+ * Keys are defined, not assigned, so a stored `__proto__` key cannot change the object's prototype.
+ */
+export function loadData(session: object, state: SessionState, data: Record<string, unknown>): void {
+  for (const key of Object.keys(session)) delete (session as Record<string, unknown>)[key];
+  state.snapshot = new Map();
+  state.identityAssigned = false;
+  for (const key of Object.keys(data)) {
+    const json = serializeValue(data[key]);
+    if (json === undefined) continue;
+    // Each request gets its own copy, so mutating nested values never reaches the store's copy by reference.
+    const value: unknown = JSON.parse(json);
+    if (key === state.identityKey) defineIdentity(session, state, value);
+    else Object.defineProperty(session, key, { value, enumerable: true, writable: true, configurable: true });
+    state.snapshot.set(key, json);
+  }
+}
+
+/**
+ * The identity key is an accessor, so that assigning it — even the same user again, as the seed's
+ * `req.session.userId = user._id` does at every login — is seen as a login and rotates the ticket
+ * (ASVS 5.0 V7.2.4: new token at login and re-authentication). `delete` removes it like any property.
+ */
+function defineIdentity(session: object, state: SessionState, initial: unknown): void {
+  let value = initial;
+  Object.defineProperty(session, state.identityKey, {
+    enumerable: true,
+    configurable: true,
+    get: () => value,
+    set: (next: unknown) => {
+      value = next;
+      state.identityAssigned = true;
+    },
+  });
+}
+
+/** The top-level keys that changed since the baseline, as a store patch. */
+export interface DataChanges {
+  set: Record<string, unknown>;
+  unset: string[];
+  /** The current data as plain JSON values (what a new record stores). */
+  current: Record<string, unknown>;
+  /** The serialized current data (the next baseline). */
+  serialized: Map<string, string>;
+  changed: boolean;
+}
+
+/**
+ * Compare the session's data with its baseline. Nested mutation is caught because each top-level value is compared
+ * in serialized form (express-session hashes the whole session instead; this also says WHICH keys changed).
+ */
+export function diffData(session: object, snapshot: Map<string, string>): DataChanges {
+  const set: Record<string, unknown> = {};
+  const current: Record<string, unknown> = {};
+  const serialized = new Map<string, string>();
+  const unset: string[] = [];
+  let changed = false;
+  for (const key of Object.keys(session)) {
+    const json = serializeValue((session as Record<string, unknown>)[key]);
+    if (json === undefined) continue;
+    const value: unknown = JSON.parse(json);
+    defineKey(current, key, value);
+    serialized.set(key, json);
+    if (snapshot.get(key) !== json) {
+      defineKey(set, key, value);
+      changed = true;
+    }
+  }
+  for (const key of snapshot.keys()) {
+    if (!serialized.has(key)) {
+      unset.push(key);
+      changed = true;
+    }
+  }
+  return { set, unset, current, serialized, changed };
+}
+
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

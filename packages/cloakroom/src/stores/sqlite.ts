@@ -1,0 +1,458 @@
+/**
+ * SqliteStore: sessions in one SQLite table through better-sqlite3 (`cloakroom/sqlite`; better-sqlite3 is an optional
+ * peer dependency, installed only by those who import this entry).
+ *
+ * Good for one server, or several processes on one machine sharing the file. better-sqlite3 is synchronous: every
+ * call blocks the event loop for its few microseconds, which for single-row statements on an indexed table is cheaper
+ * than a network round trip. The one long operation, the sweep of expired rows, runs in batches with yields between.
+ */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import Database from "better-sqlite3";
+import type {
+  BaseStoreOptions,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  StoreCapabilities,
+  StoredSession,
+} from "../core/types.js";
+
+/** Options of {@link SqliteStore}. Pass `path` or `database`, not both. */
+export interface SqliteStoreOptions extends BaseStoreOptions {
+  /**
+   * The database file, opened (and closed by `close()`) by the store, in WAL mode. `":memory:"` is private to this
+   * store: two stores on it do not share sessions.
+   * @default ":memory:"
+   */
+  path?: string;
+  /** A caller-owned better-sqlite3 handle: used as configured (pragmas untouched) and not closed by `close()`. */
+  database?: Database.Database;
+  /**
+   * The sessions table, created on first use. Letters, digits and `_`, not starting with a digit, at most 63 characters.
+   * @default "cloakroom_sessions"
+   */
+  tableName?: string;
+  /**
+   * How often (ms) the store sweeps expired rows itself; `0` disables the timer (call `sweep()` yourself).
+   * @default 300_000
+   */
+  sweepInterval?: number;
+  /**
+   * At most this many rows are deleted per statement during a sweep; the event loop runs between two batches.
+   * @default 1000
+   */
+  sweepBatchSize?: number;
+}
+
+const DEFAULT_TABLE = "cloakroom_sessions";
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const DEFAULT_SWEEP_INTERVAL = 300_000;
+const DEFAULT_SWEEP_BATCH = 1000;
+/** setInterval's largest delay; anything above silently becomes 1 ms in Node. */
+const MAX_TIMER_DELAY = 2_147_483_647;
+/**
+ * How long a write waits for another connection's write lock before failing with SQLITE_BUSY. better-sqlite3 waits
+ * synchronously, so this is also the longest the event loop can stall on contention; write transactions here last
+ * microseconds, so even heavy contention stays far below it.
+ */
+const BUSY_TIMEOUT_MS = 5000;
+/** The version of the table layout below; `cloakroom_meta` records it per table for later migrations. */
+const SCHEMA_VERSION = 1;
+
+/** One row as the statements read it. Times are epoch ms; `data` and `meta` are JSON text. */
+interface SessionRow {
+  user_id: string | null;
+  data: string;
+  created_at: number;
+  touched_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  cookie_max_age: number | null;
+  version: number;
+  meta: string;
+}
+
+type InsertParams = SessionRow & { key: string; expires_at: number };
+type PatchRow = Pick<SessionRow, "data" | "idle_expires_at" | "absolute_expires_at" | "touched_at" | "cookie_max_age">;
+type PatchParams = Pick<SessionRow, "data" | "idle_expires_at" | "touched_at" | "cookie_max_age"> & {
+  key: string;
+  expires_at: number;
+};
+
+interface Statements {
+  get: Database.Statement<[string, number], SessionRow>;
+  insert: Database.Statement<[InsertParams]>;
+  readForPatch: Database.Statement<[string, number], PatchRow>;
+  writePatch: Database.Statement<[PatchParams]>;
+  touch: Database.Statement<[{ key: string; idle: number; touched: number; now: number }]>;
+  destroy: Database.Statement<[string]>;
+  listByUser: Database.Statement<[string, number], SessionRow & { key: string }>;
+  destroyByUser: Database.Statement<[string]>;
+  destroyByUserExcept: Database.Statement<[string, string]>;
+  clear: Database.Statement<[]>;
+  count: Database.Statement<[number], number>;
+  sweepBatch: Database.Statement<[number, number]>;
+}
+
+const COLUMNS =
+  "user_id, data, created_at, touched_at, idle_expires_at, absolute_expires_at, cookie_max_age, version, meta";
+
+function validateOptions(options: SqliteStoreOptions): void {
+  const { path, database, tableName, sweepInterval, sweepBatchSize, now } = options;
+  if (path !== undefined && database !== undefined) {
+    throw new TypeError("SqliteStore: pass either the path option or the database option, not both");
+  }
+  if (path !== undefined && (typeof path !== "string" || path === "")) {
+    throw new TypeError("SqliteStore: the path option must be a non-empty file path (or \":memory:\")");
+  }
+  if (database !== undefined && (typeof database?.prepare !== "function" || typeof database.transaction !== "function")) {
+    throw new TypeError("SqliteStore: the database option must be a better-sqlite3 Database");
+  }
+  if (tableName !== undefined && (typeof tableName !== "string" || !TABLE_NAME.test(tableName))) {
+    throw new TypeError(
+      `SqliteStore: the tableName option must match ${String(TABLE_NAME)} (got ${JSON.stringify(tableName)})`,
+    );
+  }
+  if (sweepInterval !== undefined && !(Number.isFinite(sweepInterval) && sweepInterval >= 0 && sweepInterval <= MAX_TIMER_DELAY)) {
+    throw new TypeError(
+      `SqliteStore: the sweepInterval option must be a number of ms between 0 (off) and ${MAX_TIMER_DELAY} (got ${String(sweepInterval)})`,
+    );
+  }
+  if (sweepBatchSize !== undefined && !(Number.isSafeInteger(sweepBatchSize) && sweepBatchSize > 0)) {
+    throw new TypeError(`SqliteStore: the sweepBatchSize option must be a positive integer (got ${String(sweepBatchSize)})`);
+  }
+  if (now !== undefined && typeof now !== "function") {
+    throw new TypeError("SqliteStore: the now option must be a function returning epoch milliseconds");
+  }
+}
+
+function openDatabase(path: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw new Error(`SqliteStore: could not open ${JSON.stringify(path)}`, { cause: error });
+  }
+  try {
+    // WAL: readers never block the writer and a commit is one append to the -wal file. synchronous=NORMAL then syncs
+    // the WAL only at checkpoints, not on each commit. That is durable against a process crash or SIGKILL: a commit
+    // is in the OS page cache once the statement returns, and the next open replays the WAL. It is not durable
+    // against power loss or a kernel crash, which can roll back the last commits: for sessions that means a few users
+    // signed out, an acceptable price for not paying an fsync per request (FULL would).
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+  } catch (error) {
+    db.close();
+    throw new Error(`SqliteStore: could not configure ${JSON.stringify(path)}`, { cause: error });
+  }
+  return db;
+}
+
+/**
+ * Create `cloakroom_meta` and the sessions table when missing, and record the layout version. Runs in a write
+ * transaction so two processes opening one new file at once do not both create it.
+ * @returns the schema version the table had (or now has)
+ */
+function ensureSchema(db: Database.Database, table: string): number {
+  const setUp = db.transaction((): number => {
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS cloakroom_meta (table_name TEXT PRIMARY KEY NOT NULL, schema_version INTEGER NOT NULL)",
+    );
+    const found = db
+      .prepare<[string], number>("SELECT schema_version FROM cloakroom_meta WHERE table_name = ?")
+      .pluck()
+      .get(table);
+    if (found !== undefined) return found;
+    // A rowid table (not WITHOUT ROWID): keys may be 10 kB and data hundreds of kB, and the sweep deletes by rowid.
+    // expires_at = min(idle_expires_at, absolute_expires_at) is what every read filters on and the sweep scans.
+    // The user_id index is partial: anonymous sessions, usually the majority, cost it nothing.
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS "${table}" (
+        key TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT,
+        expires_at INTEGER NOT NULL,
+        idle_expires_at INTEGER NOT NULL,
+        absolute_expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        touched_at INTEGER NOT NULL,
+        cookie_max_age INTEGER,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        meta TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS "${table}_user_id" ON "${table}" (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
+    `);
+    db.prepare("INSERT INTO cloakroom_meta (table_name, schema_version) VALUES (?, ?)").run(table, SCHEMA_VERSION);
+    return SCHEMA_VERSION;
+  });
+  return setUp.immediate();
+}
+
+function prepareStatements(db: Database.Database, table: string): Statements {
+  const t = `"${table}"`;
+  return {
+    get: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE key = ? AND expires_at > ?`),
+    insert: db.prepare(
+      `INSERT OR REPLACE INTO ${t} (key, expires_at, ${COLUMNS})
+       VALUES (@key, @expires_at, @user_id, @data, @created_at, @touched_at, @idle_expires_at, @absolute_expires_at,
+               @cookie_max_age, @version, @meta)`,
+    ),
+    readForPatch: db.prepare(
+      `SELECT data, idle_expires_at, absolute_expires_at, touched_at, cookie_max_age FROM ${t} WHERE key = ? AND expires_at > ?`,
+    ),
+    writePatch: db.prepare(
+      `UPDATE ${t} SET data = @data, idle_expires_at = @idle_expires_at, expires_at = @expires_at,
+       touched_at = @touched_at, cookie_max_age = @cookie_max_age, version = version + 1 WHERE key = @key`,
+    ),
+    // One statement, so atomic without a transaction; the expires_at condition is what makes touch never revive.
+    touch: db.prepare(
+      `UPDATE ${t} SET idle_expires_at = @idle, touched_at = @touched, expires_at = min(@idle, absolute_expires_at),
+       version = version + 1 WHERE key = @key AND expires_at > @now`,
+    ),
+    destroy: db.prepare(`DELETE FROM ${t} WHERE key = ?`),
+    listByUser: db.prepare(
+      `SELECT key, ${COLUMNS} FROM ${t} WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC`,
+    ),
+    destroyByUser: db.prepare(`DELETE FROM ${t} WHERE user_id = ?`),
+    destroyByUserExcept: db.prepare(`DELETE FROM ${t} WHERE user_id = ? AND key <> ?`),
+    clear: db.prepare(`DELETE FROM ${t}`),
+    count: db.prepare<[number], number>(`SELECT count(*) FROM ${t} WHERE expires_at > ?`).pluck(),
+    sweepBatch: db.prepare(
+      `DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ? LIMIT ?)`,
+    ),
+  };
+}
+
+function recordOfRow(row: SessionRow): SessionRecord {
+  return {
+    userId: row.user_id,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdAt: row.created_at,
+    touchedAt: row.touched_at,
+    idleExpiresAt: row.idle_expires_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    cookieMaxAge: row.cookie_max_age,
+    version: row.version,
+    meta: JSON.parse(row.meta) as SessionRecord["meta"],
+  };
+}
+
+/**
+ * A {@link SessionStore} on SQLite through better-sqlite3.
+ *
+ * Every read filters on `expires_at > now`, so an expired session is never returned, swept or not. `patch` is a
+ * read-modify-write inside `BEGIN IMMEDIATE`: the write lock is taken before the read, so it is atomic across
+ * connections and processes on the same file, and a patch of a row another connection deleted changes nothing.
+ * Expired rows are deleted by a timer (unref'd), in batches of `sweepBatchSize` rows with the event loop running
+ * between batches. Driver failures reject with `Error("SqliteStore: <what> failed", { cause })`.
+ *
+ * @example
+ * import { SqliteStore } from "cloakroom/sqlite";
+ * const store = new SqliteStore({ path: "./data/sessions.db" });
+ * // ... hand it to the session manager; on shutdown:
+ * await store.close();
+ */
+export class SqliteStore implements SessionStore {
+  readonly capabilities: StoreCapabilities = Object.freeze({ listByUser: true, nativeTtl: false, count: true });
+
+  readonly #db: Database.Database;
+  readonly #ownsDatabase: boolean;
+  readonly #statements: Statements;
+  readonly #patchTransaction: Database.Transaction<(key: string, patch: SessionPatch, set: string | undefined, now: number) => boolean>;
+  readonly #now: () => number;
+  readonly #sweepBatchSize: number;
+  #timer: NodeJS.Timeout | undefined;
+  #timerSweepRunning = false;
+  #closed = false;
+
+  /**
+   * Open (or adopt) the database, create the table on first use and prepare every statement.
+   * @param options see {@link SqliteStoreOptions}
+   * @throws {TypeError} when an option is invalid (the message names it)
+   * @throws {Error} when the database cannot be opened or set up (driver error as `cause`), or when its table was
+   *   created by a newer version of cloakroom
+   */
+  constructor(options: SqliteStoreOptions = {}) {
+    validateOptions(options);
+    const table = options.tableName ?? DEFAULT_TABLE;
+    this.#now = options.now ?? Date.now;
+    this.#sweepBatchSize = options.sweepBatchSize ?? DEFAULT_SWEEP_BATCH;
+    this.#ownsDatabase = options.database === undefined;
+    this.#db = options.database ?? openDatabase(options.path ?? ":memory:");
+
+    let version: number;
+    try {
+      version = ensureSchema(this.#db, table);
+      this.#statements = prepareStatements(this.#db, table);
+    } catch (error) {
+      if (this.#ownsDatabase) this.#db.close();
+      throw new Error(`SqliteStore: could not set up table "${table}"`, { cause: error });
+    }
+    if (version !== SCHEMA_VERSION) {
+      if (this.#ownsDatabase) this.#db.close();
+      throw new Error(
+        `SqliteStore: table "${table}" has schema version ${version}, but this version of cloakroom knows ${SCHEMA_VERSION}; upgrade cloakroom`,
+      );
+    }
+    this.#patchTransaction = this.#db.transaction(this.#applyPatch.bind(this));
+
+    const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
+    if (interval > 0) {
+      this.#timer = setInterval(() => this.#sweepOnTimer(), interval);
+      this.#timer.unref(); // never keep a process alive just to sweep
+    }
+  }
+
+  /**
+   * Read one session.
+   * @returns the record, or `null` when missing or expired
+   */
+  async get(key: string): Promise<SessionRecord | null> {
+    const row = this.#run("get", () => this.#statements.get.get(key, this.#now()));
+    return row === undefined ? null : recordOfRow(row);
+  }
+
+  /**
+   * Store `record` under `key`, replacing any row there.
+   * @throws {TypeError} (as a rejection) when `record.data` is not JSON-serializable (a BigInt, a cycle)
+   */
+  async create(key: string, record: SessionRecord): Promise<void> {
+    const params: InsertParams = {
+      key,
+      user_id: record.userId,
+      data: JSON.stringify(record.data),
+      created_at: record.createdAt,
+      touched_at: record.touchedAt,
+      idle_expires_at: record.idleExpiresAt,
+      absolute_expires_at: record.absoluteExpiresAt,
+      expires_at: Math.min(record.idleExpiresAt, record.absoluteExpiresAt),
+      cookie_max_age: record.cookieMaxAge,
+      version: record.version,
+      meta: JSON.stringify(record.meta),
+    };
+    this.#run("create", () => this.#statements.insert.run(params));
+  }
+
+  /**
+   * Apply a per-key change and increment `version`, in one `BEGIN IMMEDIATE` transaction.
+   * @returns `true` if applied, `false` if the record is missing or expired (nothing is written then)
+   * @throws {TypeError} (as a rejection) when a value in `patch.set` is not JSON-serializable
+   */
+  async patch(key: string, patch: SessionPatch): Promise<boolean> {
+    // Serialized before the transaction: a caller's bad value is a TypeError of its own, not a driver failure.
+    const set = patch.set === undefined ? undefined : JSON.stringify(patch.set);
+    return this.#run("patch", () => this.#patchTransaction.immediate(key, patch, set, this.#now()));
+  }
+
+  /**
+   * Slide the idle window and increment `version` (one UPDATE).
+   * @returns `true` if applied, `false` if the record is missing or expired
+   */
+  async touch(key: string, idleExpiresAt: number, touchedAt: number): Promise<boolean> {
+    const params = { key, idle: idleExpiresAt, touched: touchedAt, now: this.#now() };
+    return this.#run("touch", () => this.#statements.touch.run(params)).changes === 1;
+  }
+
+  /** Delete one session; a missing key is fine. */
+  async destroy(key: string): Promise<void> {
+    this.#run("destroy", () => this.#statements.destroy.run(key));
+  }
+
+  /** The live sessions of one user, newest `createdAt` first. */
+  async listByUser(userId: string): Promise<StoredSession[]> {
+    const rows = this.#run("listByUser", () => this.#statements.listByUser.all(userId, this.#now()));
+    return rows.map((row) => ({ key: row.key, record: recordOfRow(row) }));
+  }
+
+  /**
+   * Delete every session of one user except `options.except`.
+   * @returns how many rows were deleted (expired ones not yet swept included)
+   */
+  async destroyByUser(userId: string, options: { except?: string } = {}): Promise<number> {
+    const { except } = options;
+    const result = this.#run("destroyByUser", () =>
+      except === undefined
+        ? this.#statements.destroyByUser.run(userId)
+        : this.#statements.destroyByUserExcept.run(userId, except),
+    );
+    return result.changes;
+  }
+
+  /** Delete every row of this store's table. */
+  async clear(): Promise<void> {
+    this.#run("clear", () => this.#statements.clear.run());
+  }
+
+  /** How many live sessions there are (an index range count). */
+  async count(): Promise<number> {
+    return this.#run("count", () => this.#statements.count.get(this.#now())) ?? 0;
+  }
+
+  /**
+   * Delete expired rows, at most `sweepBatchSize` per statement, letting the event loop run between batches.
+   * Stops early when the store is closed meanwhile.
+   * @returns how many rows were deleted
+   */
+  async sweep(): Promise<number> {
+    const now = this.#now();
+    let removed = 0;
+    while (!this.#closed) {
+      const { changes } = this.#run("sweep", () => this.#statements.sweepBatch.run(now, this.#sweepBatchSize));
+      removed += changes;
+      if (changes < this.#sweepBatchSize) break;
+      await yieldToEventLoop();
+    }
+    return removed;
+  }
+
+  /** Stop the sweep timer and close the database if the store opened it. Calling it again is harmless. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#ownsDatabase) this.#run("close", () => this.#db.close());
+  }
+
+  /** The body of the patch transaction; `set` is `patch.set` already serialized. */
+  #applyPatch(key: string, patch: SessionPatch, set: string | undefined, now: number): boolean {
+    const row = this.#statements.readForPatch.get(key, now);
+    if (row === undefined) return false;
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    // Unset first: a key in both lists ends up set (SessionPatch's rule).
+    for (const name of patch.unset ?? []) delete data[name];
+    if (set !== undefined) Object.assign(data, JSON.parse(set));
+    const idleExpiresAt = patch.idleExpiresAt ?? row.idle_expires_at;
+    this.#statements.writePatch.run({
+      key,
+      data: JSON.stringify(data),
+      idle_expires_at: idleExpiresAt,
+      expires_at: Math.min(idleExpiresAt, row.absolute_expires_at),
+      touched_at: patch.touchedAt ?? row.touched_at,
+      cookie_max_age: patch.cookieMaxAge === undefined ? row.cookie_max_age : patch.cookieMaxAge,
+    });
+    return true;
+  }
+
+  #sweepOnTimer(): void {
+    if (this.#timerSweepRunning) return; // a slow sweep is still going: skip this tick rather than pile up
+    this.#timerSweepRunning = true;
+    // A failed background sweep (e.g. SQLITE_BUSY for longer than the busy timeout) must not crash the process;
+    // the next tick retries.
+    this.sweep()
+      .catch((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)))
+      .finally(() => {
+        this.#timerSweepRunning = false;
+      });
+  }
+
+  /** Run a driver call, rethrowing its failure as `Error("SqliteStore: <what> failed", { cause })`. */
+  #run<T>(what: string, call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      throw new Error(`SqliteStore: ${what} failed`, { cause: error });
+    }
+  }
+}

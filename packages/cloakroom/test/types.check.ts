@@ -1,0 +1,40 @@
+/**
+ * Type tests, checked by `npm run typecheck` (tsc): the public types users write against.
+ * Every `@ts-expect-error` fails the type check if the error it expects goes away.
+ */
+import express from "express";
+import session, { type SessionOptions } from "cloakroom/express";
+import { MemoryStore, SessionManager, type SessionRecord, type SessionStore } from "cloakroom";
+
+declare module "cloakroom" {
+  interface SessionData {
+    typeTestCart: string[];
+  }
+}
+
+const app = express();
+app.use(session({ secret: "x".repeat(32), store: new MemoryStore(), cookie: { sameSite: "auto", secure: "auto", maxAge: 1000 } }));
+
+app.get("/", (req, res) => {
+  // Declaration merging: a declared key is typed.
+  const cart: string[] | undefined = req.session.typeTestCart;
+  req.session.typeTestCart = ["apple"];
+  // @ts-expect-error -- a declared key keeps its type
+  req.session.typeTestCart = 42;
+  // Methods: callback form and Promise form.
+  req.session.save((err?: unknown) => void err);
+  const pending: Promise<void> | undefined = req.session.reload();
+  const id: string | null = req.sessionID;
+  const maxAge: number | null = req.session.cookie.maxAge;
+  res.send(String(cart?.length ?? 0) + String(id) + String(maxAge) + String(pending !== undefined));
+});
+
+// @ts-expect-error -- secret is required
+const noSecret: SessionOptions = {};
+// @ts-expect-error -- sameSite takes express-session's values only
+session({ secret: "s", cookie: { sameSite: "sideways" } });
+
+const store: SessionStore = new MemoryStore();
+const manager = new SessionManager({ store, secret: "s".repeat(32) });
+const record: Promise<SessionRecord | null> = store.get("key");
+void [noSecret, manager, record];
