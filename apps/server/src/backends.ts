@@ -1,0 +1,159 @@
+/**
+ * Open what a configuration needs: the session store, the users repository and the login throttle, all on the same
+ * backend where possible (so every instance shares sessions and brute-force counters), plus a readiness probe.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { MemcacheClient } from "memcache-client";
+import pg from "pg";
+import { MemoryStore, type SessionStore } from "cloakroom";
+import { createLoginThrottle } from "cloakroom/auth";
+import type { ServerConfig } from "./config.js";
+import { PostgresUserRepository } from "./users/postgres.js";
+import { SqliteUserRepository } from "./users/sqlite.js";
+import type { UserRepository } from "./users/types.js";
+
+/** The login throttle as cloakroom/auth builds it. */
+export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
+/** Everything the app needs from the outside world, and how to release it. */
+export interface Backends {
+  store: SessionStore;
+  users: UserRepository;
+  throttle: LoginThrottle;
+  /** Resolves when the session store and the users database answer; rejects otherwise. */
+  checkReady(): Promise<void>;
+  /** Close the store, then every client and database this function opened. */
+  close(): Promise<void>;
+}
+
+/** Knobs for tests: table names and prefixes so parallel runs never share data. */
+export interface BackendOverrides {
+  usersTable?: string;
+  sessionsTable?: string;
+  keyPrefix?: string;
+}
+
+/** The SQLite file every embedded piece shares. */
+export function sqlitePath(config: Pick<ServerConfig, "dataDir">): string {
+  return path.join(config.dataDir, "cloakroom.db");
+}
+
+/**
+ * Open the backends for a configuration. Users go to PostgreSQL when DATABASE_URL is set, to SQLite otherwise;
+ * sessions go to SESSION_STORE; the throttle follows the session store (memory stays per process). Store modules and
+ * their drivers are imported only when chosen.
+ * @throws {Error} when a database cannot be opened or migrated (the driver's error as `cause`)
+ */
+export async function openBackends(config: ServerConfig, overrides: BackendOverrides = {}): Promise<Backends> {
+  const closers: Array<() => Promise<void> | void> = [];
+  let sqlite: Database.Database | null = null;
+  let pool: pg.Pool | null = null;
+  const openSqlite = (): Database.Database => {
+    if (!sqlite) {
+      fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const db = new Database(sqlitePath(config));
+      db.pragma("journal_mode = WAL");
+      db.pragma("busy_timeout = 5000");
+      closers.push(() => void db.close());
+      sqlite = db;
+    }
+    return sqlite;
+  };
+  const openPool = (): pg.Pool => {
+    if (!pool) {
+      const p = new pg.Pool({ connectionString: config.databaseUrl as string, max: 10, connectionTimeoutMillis: 5000 });
+      // An idle client's error (server restart) must not crash the process; the next query reports it.
+      p.on("error", () => {});
+      closers.push(() => p.end());
+      pool = p;
+    }
+    return pool;
+  };
+  try {
+    const users: UserRepository = config.databaseUrl
+      ? new PostgresUserRepository({ pool: openPool(), tableName: overrides.usersTable })
+      : new SqliteUserRepository({ database: openSqlite(), tableName: overrides.usersTable });
+    await users.migrate();
+
+    const prefix = overrides.keyPrefix ?? "cloakroom:";
+    let store: SessionStore;
+    let throttleBackend: Parameters<typeof createLoginThrottle>[0]["backend"];
+    switch (config.sessionStore) {
+      case "memory":
+        store = new MemoryStore();
+        throttleBackend = { type: "memory" };
+        break;
+      case "sqlite": {
+        const { SqliteStore } = await import("cloakroom/sqlite");
+        const database = openSqlite();
+        store = new SqliteStore({ database, tableName: overrides.sessionsTable });
+        throttleBackend = { type: "sqlite", database };
+        break;
+      }
+      case "postgres": {
+        const { PostgresStore } = await import("cloakroom/postgres");
+        const p = openPool();
+        store = new PostgresStore({ pool: p, tableName: overrides.sessionsTable });
+        throttleBackend = { type: "postgres", pool: p };
+        break;
+      }
+      case "redis": {
+        const [{ RedisStore }, { Redis }] = await Promise.all([import("cloakroom/redis"), import("ioredis")]);
+        const client = new Redis(config.redisUrl as string, { maxRetriesPerRequest: 1, connectTimeout: 3000 });
+        client.on("error", () => {});
+        closers.push(() => void client.disconnect());
+        store = new RedisStore({ client, prefix: `${prefix}sess:` });
+        throttleBackend = { type: "redis", client };
+        break;
+      }
+      case "memcached": {
+        const { MemcachedStore } = await import("cloakroom/memcached");
+        const client = await createMemcachedClient(config.memcachedUrl as string);
+        closers.push(() => client.shutdown());
+        store = new MemcachedStore({ client, prefix: `${prefix}sess:` });
+        throttleBackend = { type: "memcached", client };
+        break;
+      }
+    }
+    closers.unshift(() => store.close());
+    const throttle = createLoginThrottle({
+      backend: throttleBackend,
+      perAccount: { points: config.loginMaxFailuresPerAccount, duration: Math.ceil(config.loginThrottleWindow / 1000) },
+      perIp: { points: config.loginMaxFailuresPerIp, duration: Math.ceil(config.loginThrottleWindow / 1000) },
+      keyPrefix: `${prefix}login`,
+    });
+    return {
+      store,
+      users,
+      throttle,
+      async checkReady() {
+        // A lookup of a key that cannot exist: a round trip to the store without writing anything.
+        await Promise.all([store.get("readiness-probe"), users.ping()]);
+      },
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void> | void>): Promise<void> {
+  for (const close of closers) {
+    try {
+      await close();
+    } catch {
+      // Keep closing the rest: shutdown must release everything it can.
+    }
+  }
+}
+
+async function createMemcachedClient(servers: string): Promise<MemcacheClient> {
+  const { MemcacheClient } = await import("memcache-client");
+  const list = servers.split(",");
+  return list.length === 1
+    ? new MemcacheClient({ server: list[0] as string })
+    : new MemcacheClient({ server: { servers: list.map((server) => ({ server, maxConnections: 5 })) } });
+}

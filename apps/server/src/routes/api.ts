@@ -1,0 +1,147 @@
+/**
+ * The JSON API. Requests with a body must be `Content-Type: application/json` (415 otherwise): a cross-site page
+ * cannot send that without a CORS preflight, which is what lets non-browser clients skip the form token (see
+ * security/csrf.ts). Every error is `{ error, message }` with a stable `error` code.
+ */
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { changeUserPassword, registerUser } from "../accounts.js";
+import type { RouteContext } from "../context.js";
+import { isJsonBody, sendApiError, setRetryAfter } from "../http.js";
+import { logAuthEvent } from "../logger.js";
+import { emptyBody, loginBody, parseBody, passwordChangeBody, reauthBody, registerBody, sessionKey } from "../schemas.js";
+import { currentUser, requireUser } from "../security/require-user.js";
+import {
+  confirmPassword,
+  establishSession,
+  finishPasswordChange,
+  isRecentlyAuthenticated,
+  performLogin,
+  performLogout,
+  revokeOneSession,
+  revokeOtherSessions,
+  summarizeCurrentSession,
+} from "../session-flows.js";
+
+/**
+ * 415 for an API POST whose body is not JSON. Mounted on /api before the CSRF check, so API clients get this clear
+ * answer rather than a token error, and no form post ever reaches an API route.
+ */
+export function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+  if (req.method === "POST" && !isJsonBody(req)) {
+    sendApiError(res, 415, "unsupported_media_type", "Send the body as application/json");
+    return;
+  }
+  next();
+}
+
+function invalidRequest(res: Response): void {
+  sendApiError(res, 400, "invalid_request", "The request body does not have the expected fields");
+}
+
+/** Routes under /api. */
+export function apiRoutes(ctx: RouteContext): Router {
+  const router = Router();
+  const signedIn = requireUser(ctx, (_req, res) => sendApiError(res, 401, "not_authenticated", "Not authenticated"));
+  const recentlyAuthenticated = (req: Request, res: Response, next: NextFunction): void => {
+    if (isRecentlyAuthenticated(ctx, req)) return next();
+    sendApiError(res, 403, "reauthentication_required", "Confirm your password with POST /api/reauth first");
+  };
+
+  router.post("/register", async (req, res) => {
+    const input = parseBody(registerBody, req.body);
+    if (!input) return invalidRequest(res);
+    const result = await registerUser(ctx, input);
+    if (!result.ok) {
+      ctx.metrics.registrations.inc({ result: "rejected" });
+      logAuthEvent(ctx.logger, "register.rejected", { ip: req.ip, reason: result.reason ?? result.code });
+      res.status(result.code === "email_taken" ? 409 : 400).json({ error: result.code, message: result.message, reason: result.reason });
+      return;
+    }
+    ctx.metrics.registrations.inc({ result: "created" });
+    await establishSession(ctx, req, result.user, { remember: false });
+    logAuthEvent(ctx.logger, "register.success", { userId: result.user.id, ip: req.ip, sessionKey: req.session.details?.key });
+    res.status(201).json({ user: { id: result.user.id, email: result.user.email } });
+  });
+
+  router.post("/login", async (req, res) => {
+    const input = parseBody(loginBody, req.body);
+    if (!input) return invalidRequest(res);
+    const outcome = await performLogin(ctx, req, input);
+    if (outcome.ok) {
+      res.json({ user: { id: outcome.user.id, email: outcome.user.email } });
+      return;
+    }
+    if (outcome.status === 429) {
+      setRetryAfter(res, outcome.retryAfterSeconds);
+      sendApiError(res, 429, "too_many_attempts", "Too many attempts, try again later");
+      return;
+    }
+    sendApiError(res, 401, "invalid_credentials", "Invalid credentials");
+  });
+
+  router.post("/logout", async (req, res) => {
+    if (parseBody(emptyBody, req.body) === null) return invalidRequest(res);
+    await performLogout(ctx, req, res);
+    res.json({ ok: true });
+  });
+
+  router.post("/reauth", signedIn, async (req, res) => {
+    const input = parseBody(reauthBody, req.body);
+    if (!input) return invalidRequest(res);
+    const outcome = await confirmPassword(ctx, req, input.password);
+    if (outcome === "ok") return void res.json({ ok: true });
+    if (outcome === "throttled") return sendApiError(res, 429, "too_many_attempts", "Too many attempts, try again later");
+    sendApiError(res, 401, "wrong_password", "The password is not correct");
+  });
+
+  router.get("/me", signedIn, (req, res) => {
+    const user = currentUser(res);
+    res.json({ user: { id: user.id, email: user.email, createdAt: user.createdAt }, session: publicSession(summarizeCurrentSession(req)) });
+  });
+
+  router.get("/sessions", signedIn, async (req, res) => {
+    if (!ctx.store.capabilities.listByUser) {
+      return sendApiError(res, 501, "sessions_not_listable", "This session store cannot list sessions; POST /api/logout-others still works");
+    }
+    const current = req.session.details?.key;
+    const sessions = await ctx.manager.listUserSessions(currentUser(res).id);
+    res.json({ sessions: sessions.map((s) => ({ id: s.key, current: s.key === current, createdAt: s.createdAt, lastSeenAt: s.touchedAt, expiresAt: s.expiresAt, absoluteExpiresAt: s.absoluteExpiresAt, persistent: s.persistent, ip: s.ip ?? null, userAgent: s.userAgent ?? null })) });
+  });
+
+  router.delete("/sessions/:id", signedIn, recentlyAuthenticated, async (req, res) => {
+    const key = sessionKey.safeParse(req.params.id);
+    if (!key.success) return invalidRequest(res);
+    const outcome = await revokeOneSession(ctx, req, res, key.data);
+    if (outcome === false) return sendApiError(res, 404, "session_not_found", "No such session");
+    res.json({ ok: true, current: outcome === "current" });
+  });
+
+  router.post("/logout-others", signedIn, recentlyAuthenticated, async (req, res) => {
+    if (parseBody(emptyBody, req.body) === null) return invalidRequest(res);
+    const revoked = await revokeOtherSessions(ctx, req, currentUser(res).id, "revoke_others");
+    res.json({ ok: true, revoked });
+  });
+
+  router.post("/password", signedIn, async (req, res) => {
+    const user = currentUser(res);
+    const input = parseBody(passwordChangeBody, req.body);
+    if (!input) return invalidRequest(res);
+    const result = await changeUserPassword(ctx, { user, ...input });
+    if (!result.ok) {
+      logAuthEvent(ctx.logger, "password.change_failed", { userId: user.id, ip: req.ip, reason: result.reason ?? result.code });
+      res.status(result.code === "wrong_password" ? 403 : 400).json({ error: result.code, message: result.message, reason: result.reason });
+      return;
+    }
+    await finishPasswordChange(ctx, req, user.id);
+    res.json({ ok: true });
+  });
+
+  router.use((_req, res) => sendApiError(res, 404, "not_found", "No such API route"));
+  return router;
+}
+
+/** The current session for `GET /api/me`: its public id (the store key) and times, never the ticket. */
+function publicSession(s: ReturnType<typeof summarizeCurrentSession>): Record<string, unknown> | null {
+  if (!s) return null;
+  return { id: s.key, createdAt: s.createdAt, lastSeenAt: s.touchedAt, expiresAt: s.expiresAt, absoluteExpiresAt: s.absoluteExpiresAt, persistent: s.persistent };
+}

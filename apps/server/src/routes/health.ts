@@ -1,0 +1,37 @@
+/** Operational routes: liveness, readiness, Prometheus metrics, and the stylesheet. */
+import { Router } from "express";
+import type { RouteContext } from "../context.js";
+import { APP_CSS } from "../views/styles.js";
+
+/** `/healthz`, `/readyz`, `/metrics`, `/assets/app.css`. Mounted before the session middleware: they never touch a session. */
+export function operationalRoutes(ctx: RouteContext): Router {
+  const router = Router();
+
+  router.get("/healthz", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ status: "ok" });
+  });
+
+  router.get("/readyz", async (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    try {
+      await ctx.checkReady();
+      res.json({ status: "ready", store: ctx.config.sessionStore });
+    } catch (error) {
+      ctx.logger.warn({ err: error }, "readiness check failed");
+      res.status(503).json({ status: "unavailable" });
+    }
+  });
+
+  router.get("/metrics", async (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  router.get("/assets/app.css", (_req, res) => {
+    res.setHeader("Cache-Control", "public, max-age=3600");
+    res.type("css").send(APP_CSS);
+  });
+
+  return router;
+}

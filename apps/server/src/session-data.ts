@@ -1,0 +1,13 @@
+/** What this server keeps in a session (declaration merging into cloakroom's SessionData). */
+declare module "cloakroom" {
+  interface SessionData {
+    /** The signed-in account; setting it rotates the ticket (cloakroom's identityKey, default "userId"). */
+    userId?: string;
+    /** The synchronizer token of the HTML forms; a new one at every login. */
+    csrf?: string;
+    /** When the user last typed their password in this session (ms): gates session management (ASVS 5.0 V7.5.2). */
+    authAt?: number;
+  }
+}
+
+export {};

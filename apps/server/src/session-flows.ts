@@ -1,0 +1,170 @@
+/**
+ * The session side of authentication: log in (throttle → verify → rotate), log out, revoke. Shared by the seed
+ * routes, the HTML pages and the JSON API so the three behave identically.
+ */
+import { createCsrfToken, normalizeEmail } from "cloakroom/auth";
+import type { Request, Response } from "express";
+import { authenticateUser } from "./accounts.js";
+import type { RouteContext } from "./context.js";
+import { setClearSiteData } from "./http.js";
+import { logAuthEvent } from "./logger.js";
+import type { UserRecord } from "./users/types.js";
+import type { SessionSummary } from "./views/account-pages.js";
+
+/** The result of {@link performLogin}. Failures carry everything a response needs and nothing more. */
+export type LoginOutcome =
+  | { ok: true; user: UserRecord }
+  | { ok: false; status: 401; error: "invalid_credentials" }
+  | { ok: false; status: 429; error: "too_many_attempts"; retryAfterSeconds: number };
+
+/** The throttle's account key: the normalized email, or the raw text for input that is not an email at all. */
+function throttleAccount(email: string): string {
+  return normalizeEmail(email) ?? email.trim().toLowerCase();
+}
+
+/**
+ * Log a user in on this request's session: brute-force limits first, then the password, then a rotated ticket with
+ * a fresh CSRF token. Unknown email, wrong password and disabled account produce the same outcome.
+ */
+export async function performLogin(
+  ctx: RouteContext,
+  req: Request,
+  input: { email: string; password: string; remember: boolean },
+): Promise<LoginOutcome> {
+  const throttleKey = { ip: req.ip ?? "unknown", account: throttleAccount(input.email) };
+  const gate = await ctx.throttle.check(throttleKey);
+  if (!gate.allowed) {
+    ctx.metrics.throttled.inc({ scope: "login" });
+    logAuthEvent(ctx.logger, "login.throttled", { ip: req.ip });
+    return { ok: false, status: 429, error: "too_many_attempts", retryAfterSeconds: gate.retryAfterSeconds };
+  }
+  const result = await authenticateUser(ctx, input);
+  if (!result.ok) {
+    await ctx.throttle.recordFailure(throttleKey);
+    ctx.metrics.logins.inc({ result: "failure" });
+    logAuthEvent(ctx.logger, "login.failure", { ip: req.ip, reason: result.reason });
+    return { ok: false, status: 401, error: "invalid_credentials" };
+  }
+  await ctx.throttle.recordSuccess(throttleKey);
+  await establishSession(ctx, req, result.user, { remember: input.remember });
+  ctx.metrics.logins.inc({ result: "success" });
+  logAuthEvent(ctx.logger, "login.success", { userId: result.user.id, ip: req.ip, sessionKey: req.session.details?.key });
+  return { ok: true, user: result.user };
+}
+
+/**
+ * Bind the session to a user with a new ticket (ASVS V3.2.1: new token at login and at re-authentication; the
+ * pre-login record is destroyed), a new CSRF token (CSRF CS "login CSRF": the token rotates at login), and the cookie
+ * lifetime the user chose.
+ */
+export async function establishSession(ctx: RouteContext, req: Request, user: UserRecord, options: { remember: boolean }): Promise<void> {
+  const session = req.session;
+  session.cookie.maxAge = options.remember ? ctx.config.rememberTimeout : null;
+  session.userId = user.id;
+  session.csrf = createCsrfToken();
+  session.authAt = ctx.now();
+  // Commit now (not at the end of the request) so the new store key is known for the log line. A stored session
+  // (the login form's pre-session, or a re-login) gets a new ticket; a fresh one is created.
+  if (session.details) await session.rotate();
+  else await session.save();
+}
+
+/** End this request's session: record deleted, cookie cleared (Max-Age=0), browser told to drop site data. */
+export async function performLogout(ctx: RouteContext, req: Request, res: Response): Promise<void> {
+  const userId = req.session.userId;
+  const sessionKey = req.session.details?.key;
+  await req.session.destroy();
+  setClearSiteData(res);
+  if (userId) {
+    ctx.metrics.revocations.inc({ reason: "logout" });
+    logAuthEvent(ctx.logger, "logout", { userId, ip: req.ip, sessionKey });
+  }
+}
+
+/** Whether the user typed their password in this session within the re-authentication window. */
+export function isRecentlyAuthenticated(ctx: RouteContext, req: Request): boolean {
+  const authAt = req.session.authAt;
+  return typeof authAt === "number" && ctx.now() - authAt <= ctx.config.reauthWindow;
+}
+
+/** Revoke every session of the user except this request's. @returns how many the store reported */
+export async function revokeOtherSessions(ctx: RouteContext, req: Request, userId: string, reason: string): Promise<number> {
+  const current = req.session.details?.key;
+  const count = await ctx.manager.revokeUserSessions(userId, current ? { except: current } : undefined);
+  ctx.metrics.revocations.inc({ reason }, count);
+  logAuthEvent(ctx.logger, "sessions.revoked_others", { userId, ip: req.ip, sessionKey: current, count, reason });
+  return count;
+}
+
+/**
+ * Revoke one of the user's sessions by store key. Revoking the current one is a logout.
+ * @returns `"current"` when it was this request's session, `true`/`false` whether another one existed
+ */
+export async function revokeOneSession(ctx: RouteContext, req: Request, res: Response, key: string): Promise<"current" | boolean> {
+  const userId = req.session.userId as string;
+  if (key === req.session.details?.key) {
+    await performLogout(ctx, req, res);
+    return "current";
+  }
+  const revoked = await ctx.manager.revokeSession(userId, key);
+  if (revoked) {
+    ctx.metrics.revocations.inc({ reason: "revoke_one" });
+    logAuthEvent(ctx.logger, "session.revoked", { userId, ip: req.ip, sessionKey: key });
+  }
+  return revoked;
+}
+
+/**
+ * Re-authentication: verify the signed-in user's password (throttled like a login), then rotate the ticket and
+ * restart the re-authentication window (ASVS 5.0 V7.2.4: new token at re-authentication).
+ */
+export async function confirmPassword(ctx: RouteContext, req: Request, password: string): Promise<"ok" | "invalid" | "throttled"> {
+  const userId = req.session.userId as string;
+  const user = await ctx.users.findUserById(userId);
+  if (!user) return "invalid";
+  const key = { ip: req.ip ?? "unknown", account: user.email };
+  const gate = await ctx.throttle.check(key);
+  if (!gate.allowed) {
+    ctx.metrics.throttled.inc({ scope: "reauth" });
+    logAuthEvent(ctx.logger, "login.throttled", { userId, ip: req.ip, reason: "reauth" });
+    return "throttled";
+  }
+  if (!(await ctx.passwords.verifyPassword(user.passwordHash, password))) {
+    await ctx.throttle.recordFailure(key);
+    logAuthEvent(ctx.logger, "reauth.failure", { userId, ip: req.ip });
+    return "invalid";
+  }
+  await ctx.throttle.recordSuccess(key);
+  req.session.authAt = ctx.now();
+  await req.session.rotate();
+  logAuthEvent(ctx.logger, "reauth.success", { userId, ip: req.ip, sessionKey: req.session.details?.key });
+  return "ok";
+}
+
+/**
+ * After a password change: every other session of the user ends (ASVS 5.0 V7.4.3), this one gets a new ticket and
+ * CSRF token and counts as freshly authenticated.
+ */
+export async function finishPasswordChange(ctx: RouteContext, req: Request, userId: string): Promise<void> {
+  await revokeOtherSessions(ctx, req, userId, "password_change");
+  req.session.csrf = createCsrfToken();
+  req.session.authAt = ctx.now();
+  await req.session.rotate();
+  logAuthEvent(ctx.logger, "password.changed", { userId, ip: req.ip, sessionKey: req.session.details?.key });
+}
+
+/** The current session as the views show it. */
+export function summarizeCurrentSession(req: Request): SessionSummary | null {
+  const d = req.session.details;
+  if (!d) return null;
+  return {
+    key: d.key,
+    createdAt: d.createdAt,
+    touchedAt: d.touchedAt,
+    expiresAt: d.expiresAt,
+    absoluteExpiresAt: d.absoluteExpiresAt,
+    persistent: d.persistent,
+    ip: d.ip,
+    userAgent: d.userAgent,
+  };
+}

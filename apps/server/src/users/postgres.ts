@@ -1,0 +1,118 @@
+/** Accounts in PostgreSQL (pg), used when DATABASE_URL is set. */
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { assertTableName, type NewUser, type UserRecord, type UserRepository } from "./types.js";
+
+/** Options for {@link PostgresUserRepository}. */
+export interface PostgresUserRepositoryOptions {
+  /** A pg Pool (shared with the session store and the login throttle); the caller closes it. */
+  pool: pg.Pool;
+  /** @default "users" */
+  tableName?: string;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  disabled: boolean;
+  created_at: string | number;
+  updated_at: string | number;
+}
+
+function toUser(row: UserRow | undefined): UserRecord | null {
+  if (!row) return null;
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    disabled: row.disabled,
+    // BIGINT comes back as a string from pg.
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/**
+ * {@link UserRepository} on PostgreSQL. Email uniqueness is enforced by a unique index on `lower(email)`.
+ * @example
+ * const users = new PostgresUserRepository({ pool: new pg.Pool({ connectionString }) });
+ * await users.migrate();
+ */
+export class PostgresUserRepository implements UserRepository {
+  readonly #pool: pg.Pool;
+  readonly #table: string;
+  readonly #now: () => number;
+
+  constructor(options: PostgresUserRepositoryOptions) {
+    if (!options || typeof options.pool?.query !== "function") throw new TypeError("pool option must be a pg Pool");
+    this.#pool = options.pool;
+    this.#table = assertTableName(options.tableName ?? "users");
+    this.#now = options.now ?? Date.now;
+  }
+
+  async #query(text: string, values: unknown[] = []): Promise<pg.QueryResult<UserRow>> {
+    try {
+      return await this.#pool.query<UserRow>(text, values);
+    } catch (error) {
+      throw new Error("User database query failed", { cause: error });
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.#query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+      id TEXT PRIMARY KEY,
+      email TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      disabled BOOLEAN NOT NULL DEFAULT FALSE,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL
+    )`);
+    await this.#query(`CREATE UNIQUE INDEX IF NOT EXISTS ${this.#table}_email_key ON ${this.#table} (lower(email))`);
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | null> {
+    const result = await this.#query(`SELECT * FROM ${this.#table} WHERE lower(email) = lower($1)`, [email]);
+    return toUser(result.rows[0]);
+  }
+
+  async findUserById(id: string): Promise<UserRecord | null> {
+    const result = await this.#query(`SELECT * FROM ${this.#table} WHERE id = $1`, [id]);
+    return toUser(result.rows[0]);
+  }
+
+  async createUser(user: NewUser): Promise<UserRecord | null> {
+    const now = this.#now();
+    const result = await this.#query(
+      `INSERT INTO ${this.#table} (id, email, password_hash, disabled, created_at, updated_at)
+       VALUES ($1, $2, $3, FALSE, $4, $4) ON CONFLICT DO NOTHING RETURNING *`,
+      [randomUUID(), user.email, user.passwordHash, now],
+    );
+    return toUser(result.rows[0]);
+  }
+
+  async updatePasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    const result = await this.#query(`UPDATE ${this.#table} SET password_hash = $1, updated_at = $2 WHERE id = $3`, [passwordHash, this.#now(), id]);
+    return result.rowCount === 1;
+  }
+
+  async setUserDisabled(id: string, disabled: boolean): Promise<boolean> {
+    const result = await this.#query(`UPDATE ${this.#table} SET disabled = $1, updated_at = $2 WHERE id = $3`, [disabled, this.#now(), id]);
+    return result.rowCount === 1;
+  }
+
+  async listUsers(options: { limit?: number; offset?: number } = {}): Promise<UserRecord[]> {
+    const result = await this.#query(`SELECT * FROM ${this.#table} ORDER BY created_at, id LIMIT $1 OFFSET $2`, [options.limit ?? 1000, options.offset ?? 0]);
+    return result.rows.map((row) => toUser(row) as UserRecord);
+  }
+
+  async ping(): Promise<void> {
+    await this.#query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the caller (it is shared with the session store).
+  }
+}

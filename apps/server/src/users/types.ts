@@ -1,0 +1,51 @@
+/** The user accounts the server authenticates, and the small contract each backend (SQLite, PostgreSQL) implements. */
+
+/** One account. `email` is stored normalized (see `normalizeEmail` in cloakroom/auth). Times are epoch ms. */
+export interface UserRecord {
+  id: string;
+  email: string;
+  /** A PHC string (argon2id) or a legacy bcrypt hash. Never logged, never rendered. */
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What {@link UserRepository.createUser} needs. */
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+}
+
+/**
+ * Storage for accounts. Emails are unique case-insensitively; callers pass them normalized.
+ * Every method may reject with an infrastructure error (the driver's error as `cause`).
+ */
+export interface UserRepository {
+  /** Create the table if needed. Idempotent. */
+  migrate(): Promise<void>;
+  /** @returns the account, or `null` when no account has this (normalized) email */
+  findUserByEmail(email: string): Promise<UserRecord | null>;
+  /** @returns the account, or `null` when missing */
+  findUserById(id: string): Promise<UserRecord | null>;
+  /** @returns the new account, or `null` when the email is already taken (nothing is written then) */
+  createUser(user: NewUser): Promise<UserRecord | null>;
+  /** Replace the password hash. @returns `false` when the account does not exist */
+  updatePasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** Disable or enable an account. @returns `false` when the account does not exist */
+  setUserDisabled(id: string, disabled: boolean): Promise<boolean>;
+  /** Accounts ordered by creation time, oldest first. */
+  listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
+  /** Cheap round trip for readiness checks; rejects when the database is unreachable. */
+  ping(): Promise<void>;
+  /** Release what the repository opened itself (not a database handle passed in). */
+  close(): Promise<void>;
+}
+
+/** Table names are interpolated into SQL, so they are restricted to plain identifiers. */
+export function assertTableName(name: string, option = "tableName"): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new TypeError(`${option} must be a lower-case SQL identifier (letters, digits, underscores), got ${JSON.stringify(name)}`);
+  }
+  return name;
+}

@@ -1,0 +1,66 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { resolveSessionSecrets } from "../src/secrets.js";
+
+describe("loadConfig", () => {
+  it("defaults: 127.0.0.1:3000, SQLite, 30 min idle, 12 h absolute, no proxy trusted", () => {
+    const result = loadConfig({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config).toMatchObject({ host: "127.0.0.1", port: 3000, sessionStore: "sqlite", idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, trustProxy: false, cookieSecure: "auto" });
+    expect(result.config.dataDir).toMatch(/apps\/server\/\.data$/);
+  });
+
+  it("DATABASE_URL alone moves users and sessions to PostgreSQL", () => {
+    const result = loadConfig({ DATABASE_URL: "postgres://u@localhost/db" });
+    expect(result.ok && result.config.sessionStore).toBe("postgres");
+  });
+
+  it.each([
+    [{ PORT: "http" }, "PORT must be a port number"],
+    [{ SESSION_STORE: "mongo" }, "SESSION_STORE must be one of memory, sqlite, redis, postgres, memcached"],
+    [{ SESSION_STORE: "redis" }, "REDIS_URL is required when SESSION_STORE=redis"],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL must be a URL starting with redis:// or rediss://"],
+    [{ SESSION_SECRETS: "short" }, "SESSION_SECRETS must be a comma-separated list of secrets, each at least 32 characters"],
+    [{ SESSION_IDLE_TIMEOUT: "30" }, "SESSION_IDLE_TIMEOUT must be a duration like 30m"],
+    [{ SESSION_IDLE_TIMEOUT: "13h" }, "SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT"],
+    [{ TRUST_PROXY: "everyone" }, "TRUST_PROXY must be false, true, a hop count"],
+    [{ ALLOWED_ORIGINS: "https://a.example/path" }, "ALLOWED_ORIGINS must be a comma-separated list of origins"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of"],
+    [{ NODE_ENV: "staging" }, "NODE_ENV"],
+  ])("%o → one line naming the variable", (env, message) => {
+    const result = loadConfig(env as Record<string, string>);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toContain(message);
+    expect(result.message).not.toContain("\n");
+  });
+});
+
+describe("resolveSessionSecrets", () => {
+  const dir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "cloakroom-secrets-"));
+
+  it("development without SESSION_SECRETS: generates a secret once (mode 0600) and reuses it", () => {
+    const dataDir = dir();
+    const first = resolveSessionSecrets({ env: "development", sessionSecrets: null, dataDir });
+    expect(first).toMatchObject({ ok: true, generated: true, source: "file" });
+    const second = resolveSessionSecrets({ env: "development", sessionSecrets: null, dataDir });
+    expect(second).toMatchObject({ ok: true, generated: false });
+    expect(first.ok && second.ok && first.secrets[0] === second.secrets[0]).toBe(true);
+    expect(fs.statSync(path.join(dataDir, "session-secret")).mode & 0o777).toBe(0o600);
+  });
+
+  it("production without SESSION_SECRETS refuses to start", () => {
+    const result = resolveSessionSecrets({ env: "production", sessionSecrets: null, dataDir: dir() });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toContain("SESSION_SECRETS is required when NODE_ENV=production");
+  });
+
+  it("SESSION_SECRETS wins, first signs", () => {
+    const result = resolveSessionSecrets({ env: "production", sessionSecrets: ["a".repeat(32), "b".repeat(32)], dataDir: dir() });
+    expect(result).toMatchObject({ ok: true, source: "env", secrets: ["a".repeat(32), "b".repeat(32)] });
+  });
+});
