@@ -13,6 +13,7 @@ export default defineConfig({
     testing: "src/testing/index.ts",
   },
   format: ["esm", "cjs"],
+  tsconfig: "tsconfig.build.json",
   dts: true,
   target: "node20",
   clean: true,

@@ -272,19 +272,17 @@ export default session;
 export { session, Store, MemoryStore, ExpressSession as Session, SessionCookie as Cookie, SessionManager };
 export type { CookieOptions, SessionStore, LegacyStore };
 
-declare module "node:http" {
-  interface IncomingMessage {
-    /** The session; set by cloakroom/express. */
-    session?: ExpressSession | null;
-  }
-}
-
-declare module "express-serve-static-core" {
-  interface Request {
-    /** The session (cloakroom/express). Data keys come from `SessionData` (declaration merging). */
-    session: ExpressSession & Partial<SessionData>;
-    /** The raw ticket of the stored session, `null` before it is stored. Secret: never log it. */
-    sessionID: string | null;
-    sessionStore: SessionStore;
+// The global Express namespace, as @types/express-session does: express-serve-static-core's Request extends
+// Express.Request, and a project without @types/express still compiles against this file.
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The session (cloakroom/express). Data keys come from `SessionData` (declaration merging). */
+      session: ExpressSession & Partial<SessionData>;
+      /** The raw ticket of the stored session, `null` before it is stored. Secret: never log it. */
+      sessionID: string | null;
+      sessionStore: SessionStore;
+    }
   }
 }
