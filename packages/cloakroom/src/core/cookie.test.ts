@@ -39,8 +39,8 @@ describe("readCookieValues()", () => {
   it("does not treat case variants or prefixes as the name", () => {
     expect(readCookieValues("__HOST-sid=x; __host-sid=y; xsid=z; sidx=w", "__Host-sid")).toEqual([]);
   });
-  it("percent-decodes, and drops values with bad percent-encoding", () => {
-    expect(readCookieValues("sid=s%3Aabc.def; sid=%E0%A4%A", "sid")).toEqual(["s:abc.def"]);
+  it("percent-decodes, and keeps a value with bad percent-encoding as it is (it can never verify)", () => {
+    expect(readCookieValues("sid=s%3Aabc.def; sid=%E0%A4%A", "sid")).toEqual(["s:abc.def", "%E0%A4%A"]);
   });
   it("handles quoted values, missing '=', empty values and no header", () => {
     expect(readCookieValues('sid="q"', "sid")).toEqual(["q"]);

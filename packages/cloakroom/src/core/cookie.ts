@@ -81,8 +81,8 @@ function resolveSameSite(value: CookieOptions["sameSite"], requestIsSecure: bool
 }
 
 /**
- * Every value of the cookie `name` in a Cookie header, percent-decoded, in header order. Values that do not decode
- * are dropped. Written by hand because `cookie.parse` keeps only the first of duplicate names, and a server must
+ * Every value of the cookie `name` in a Cookie header, percent-decoded, in header order (a value that does not decode
+ * is returned as it is). Written by hand because `cookie.parse` keeps only the first of duplicate names, and a server must
  * see all of them to refuse cookie tossing (RFC 6265bis: servers SHOULD NOT rely on the order of duplicates).
  * Names match exactly: `__HOST-sid` is not `__Host-sid`.
  * @param header the Cookie header (Node joins repeated Cookie headers with "; ")
@@ -99,20 +99,21 @@ export function readCookieValues(header: string | undefined, name: string): stri
     if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
       let raw = header.slice(eq + 1, end).trim();
       if (raw.length > 1 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
-      const decoded = decodeCookieValue(raw);
-      if (decoded !== null) values.push(decoded);
+      values.push(decodeCookieValue(raw));
     }
     start = end + 1;
   }
   return values;
 }
 
-function decodeCookieValue(raw: string): string | null {
+function decodeCookieValue(raw: string): string {
   if (!raw.includes("%")) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
-    return null; // bad percent-encoding (e.g. %E0%A4%A) is "no session", never a 500
+    // Bad percent-encoding (e.g. %E0%A4%A) is never a 500: the raw text is kept, and it can never verify
+    // (a signed value starts with "s:"), so it reads as a dead cookie.
+    return raw;
   }
 }
 

@@ -324,6 +324,25 @@ describe("SessionManager", () => {
       expect((await load(cookie)).fresh).toBeUndefined();
     });
 
+    it("regenerate() with nothing stored afterwards clears the cookie", async () => {
+      const { manager, load } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const cookie = cookieFrom(await manager.commit(s));
+      const again = await load(cookie);
+      await again.regenerate();
+      expect(await manager.commit(again)).toMatch(/^sid=; Max-Age=0/);
+    });
+
+    it("details describes the stored session", async () => {
+      const { manager, load, clock } = setup();
+      const s = await load();
+      expect(s.details).toBeNull();
+      s.userId = "u1";
+      await manager.commit(s);
+      expect(s.details).toMatchObject({ createdAt: clock.t, touchedAt: clock.t, expiresAt: clock.t + 30 * MIN, persistent: false, ip: "203.0.113.7" });
+    });
+
     it("reload() re-reads the data, and rejects once the session is gone", async () => {
       const { manager, load } = setup();
       const s = await load();
@@ -350,6 +369,41 @@ describe("SessionManager", () => {
       b.late = true;
       await manager.commit(b);
       expect(await memory.count()).toBe(0);
+    });
+  });
+
+  describe("session.cookie (express-session's Cookie)", () => {
+    it("reports and changes the persistent lifetime, and mirrors the resolved attributes", async () => {
+      const { manager, load } = setup({ cookie: { sameSite: "strict" } });
+      const s = await load(null, { secure: true });
+      expect(s.cookie.maxAge).toBeNull();
+      expect(s.cookie.expires).toBeNull();
+      expect([s.cookie.httpOnly, s.cookie.secure, s.cookie.path, s.cookie.domain, s.cookie.sameSite]).toEqual([true, true, "/", undefined, "strict"]);
+      s.userId = "u1";
+      s.cookie.expires = new Date(Date.now() + 3_600_000);
+      expect(s.cookie.originalMaxAge).toBeGreaterThan(3_590_000);
+      s.cookie.maxAge = 120_000;
+      expect(s.cookie.maxAge).toBe(120_000);
+      expect(s.cookie.toJSON()).toMatchObject({ originalMaxAge: 120_000, httpOnly: true, secure: true, sameSite: "strict" });
+      const line = await manager.commit(s);
+      expect(line).toMatch(/^__Host-sid=.*Max-Age=120;/);
+      expect(s.cookie.maxAge).toBeLessThanOrEqual(120_000);
+      s.cookie.expires = null;
+      expect(s.cookie.maxAge).toBeNull();
+      expect(() => {
+        s.cookie.maxAge = -1;
+      }).toThrow(TypeError);
+    });
+
+    it("turning a session persistent later patches it and re-sends the cookie with Max-Age", async () => {
+      const { manager, load, memory } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const cookie = cookieFrom(await manager.commit(s));
+      const again = await load(cookie);
+      again.cookie.maxAge = 600_000;
+      expect(await manager.commit(again)).toMatch(/Max-Age=600;/);
+      expect((await memory.listByUser("u1"))[0]!.record.cookieMaxAge).toBe(600_000);
     });
   });
 

@@ -183,6 +183,8 @@ export class SessionManager {
     const verified = values.map((value) => this.signer.unsign(value)).filter((v) => v !== null);
     const tickets = new Set(verified.map((v) => v.ticket));
     if (tickets.size === 0) {
+      // A dead cookie is not cleared: a request racing a login may still carry the previous ticket, and clearing it
+      // would delete the new cookie that the login response just set.
       this.emit({ type: "invalid_cookie", ...ipOf(state) });
       return session;
     }
@@ -425,7 +427,7 @@ export class SessionManager {
       return serializeSessionCookie(state.cookie, this.signer.sign(plan.ticket), { maxAgeMs: persistentMaxAge(state.cookieMaxAge, absoluteExpiresAt, now), now });
     }
     if (!state.ticket || !state.record) {
-      // The stored session is gone (regenerated or destroyed during this request) and nothing new was stored.
+      // No stored session and nothing new to store: clear the cookie only if this request regenerated it away.
       return state.clearCookie ? serializeClearingCookie(state.cookie) : null;
     }
     const slid = plan.kind === "patch" || plan.kind === "touch";
