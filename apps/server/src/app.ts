@@ -21,6 +21,7 @@ import { authPageRoutes } from "./routes/pages-auth.js";
 import { seedRoutes } from "./routes/seed.js";
 import { csrfProtection } from "./security/csrf.js";
 import { rejectMethodOverride } from "./security/method-override.js";
+import { createTicketSprayGuard } from "./security/ticket-spray.js";
 import { noStore } from "./security/no-store.js";
 import type { UserRepository } from "./users/types.js";
 import "./session-data.js";
@@ -69,8 +70,11 @@ export function createApp(deps: AppDeps): ServerApp {
   });
   const store = instrumentStore(deps.store, metrics.storeLatency);
 
+  // Sprays of invalid tickets: counted from the session middleware's events, refused before it (see ticket-spray.ts).
+  const spray = createTicketSprayGuard({ logger, metrics, now });
   const sessions = session({
     secret: deps.secrets,
+    onEvent: spray.onSessionEvent,
     store,
     cookie: { secure: config.cookieSecure, sameSite: "lax", httpOnly: true, maxAge: null },
     idleTimeout: config.idleTimeout,
@@ -117,6 +121,7 @@ export function createApp(deps: AppDeps): ServerApp {
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: "application/json" }));
   app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false, parameterLimit: 20 }));
   app.use(rejectMethodOverride());
+  app.use(spray.middleware);
   app.use(sessions);
   app.use("/api", requireJsonBody);
   app.use(csrfProtection({ allowedOrigins: config.allowedOrigins, logger }));

@@ -69,7 +69,8 @@ export type AuthEvent =
   | "session.revoked"
   | "sessions.revoked_others"
   | "csrf.rejected"
-  | "session.user_unavailable";
+  | "session.user_unavailable"
+  | "session.ticket_spray";
 
 /** Fields an auth event may carry: identifiers only, never secrets. */
 export interface AuthEventFields {
@@ -88,7 +89,7 @@ export interface AuthEventFields {
 export function logAuthEvent(logger: Logger, event: AuthEvent, fields: AuthEventFields = {}): void {
   const { sessionKey, ...rest } = fields;
   const line = { event, ...rest, session: labelSessionKey(sessionKey) };
-  const failure = /failure|failed|throttled|rejected|unavailable/.test(event);
+  const failure = /failure|failed|throttled|rejected|unavailable|spray/.test(event);
   if (failure) logger.warn(line, event);
   else logger.info(line, event);
 }
