@@ -85,6 +85,28 @@ describe("MemoryStore", () => {
     });
   });
 
+  describe("sweep() of a large store", () => {
+    it("removes 100,000 expired records in yielding batches and leaves 1,000 live ones", async () => {
+      const { monitorEventLoopDelay } = await import("node:perf_hooks");
+      const clock = { t: Date.now() };
+      const store = open({ now: () => clock.t, sweepInterval: 0 });
+      for (let i = 0; i < 100_000; i++) await store.create(`dead-${i}`, record(clock.t, { userId: `u${i % 1000}`, idleExpiresAt: clock.t + 1000 }));
+      for (let i = 0; i < 1_000; i++) await store.create(`live-${i}`, record(clock.t, { userId: `live${i}` }));
+      clock.t += 2000;
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const started = performance.now();
+      const removed = await store.sweep();
+      const took = performance.now() - started;
+      delay.disable();
+      console.log(`MemoryStore sweep: removed ${removed} in ${took.toFixed(0)} ms, worst event-loop stall ${(delay.max / 1e6).toFixed(1)} ms`);
+      expect(removed).toBe(100_000);
+      expect(store.size).toBe(1_000);
+      expect(await store.listByUser("live7")).toHaveLength(1);
+      expect(await store.listByUser("u7")).toEqual([]);
+    });
+  });
+
   describe("with maxSessions", () => {
     it("evicts the least recently used session (a get counts as use) and keeps the user index in step", async () => {
       const now = Date.now();
