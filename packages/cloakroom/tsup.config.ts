@@ -9,6 +9,7 @@ export default defineConfig({
     redis: "src/stores/redis.ts",
     postgres: "src/stores/postgres.ts",
     memcached: "src/stores/memcached.ts",
+    cached: "src/stores/cached.ts",
     auth: "src/auth/index.ts",
     testing: "src/testing/index.ts",
   },

@@ -356,8 +356,10 @@ describe("a bare http.createServer handler", () => {
           res.statusCode = 503;
           return res.end();
         }
-        if (req.url === "/login") (req.session as Record<string, unknown>).userId = "raw";
-        res.end(String((req.session as Record<string, unknown>).userId ?? "anonymous"));
+        // A bare IncomingMessage has no typed `session`: raw-http users read it like this.
+        const data = (req as unknown as { session: Record<string, unknown> }).session;
+        if (req.url === "/login") data.userId = "raw";
+        res.end(String(data.userId ?? "anonymous"));
       });
     });
     const login = await request(server).get("/login");

@@ -1,0 +1,490 @@
+/**
+ * CachedStore: an in-process LRU in front of a shared {@link SessionStore}, so that reading a session this instance
+ * has seen recently costs no network round trip, kept in step with the other instances by invalidation messages
+ * (Redis pub/sub or PostgreSQL LISTEN/NOTIFY).
+ *
+ * Consistency guarantee. The shared store stays the only source of truth: every write goes to it first, then drops this
+ * instance's entry (so the writing instance reads its own writes at once), then publishes an invalidation before it
+ * resolves; only what the shared store returns is ever cached. What can be stale is a read on ANOTHER instance: until
+ * the invalidation reaches it, that instance may still return the previous value of a session — one that was just
+ * changed, destroyed, or revoked by destroyByUser(). Normally that window is the channel's delivery latency (well under
+ * a millisecond on one host; one network hop otherwise). Three guards bound it when things go wrong: (1) while the
+ * channel is down, and until it is subscribed again, the cache is emptied and bypassed (every get reads through),
+ * because messages published meanwhile are lost, so an outage costs at most the time it takes to notice it (immediate
+ * for a closed connection); (2) an entry is served for at most `ttl` ms (by `now`) after the read that filled it began,
+ * which bounds what nobody can notice (a silent network partition, a writer whose publish failed); (3) a read that
+ * began before an invalidation never fills the cache with what it read (a per-key generation, plus an epoch for
+ * per-user, all and channel-state invalidations). Expiry is never stale: an entry is not served once
+ * `min(idleExpiresAt, absoluteExpiresAt) <= now()`. So a revoked session stays usable on other instances for the
+ * delivery latency, and in the worst case for `ttl` after the revocation was written, never longer.
+ */
+import { randomUUID } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import { expiresAtOf } from "../core/types.js";
+import type {
+  BaseStoreOptions,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  StoreCapabilities,
+  StoredSession,
+} from "../core/types.js";
+
+export { RedisInvalidationChannel, type RedisInvalidationChannelOptions } from "./cached-redis.js";
+export { PostgresInvalidationChannel, type PostgresInvalidationChannelOptions } from "./cached-postgres.js";
+
+/**
+ * One invalidation message. `origin` identifies the {@link CachedStore} that published it: an instance ignores its own
+ * messages, because it applied them locally before publishing (and re-applying them would only drop an entry it just
+ * filled). A message of an unknown shape is treated as `{ type: "all" }`, on the safe side.
+ */
+export type Invalidation =
+  /** One session changed or disappeared. */
+  | { type: "key"; key: string; origin: string }
+  /** Every session of one user disappeared (log out everywhere, password change). */
+  | { type: "user"; userId: string; origin: string }
+  /** Every session may have changed (clear(), or a message too large for the transport). */
+  | { type: "all"; origin: string };
+
+/**
+ * How invalidations travel between instances. One channel serves one {@link CachedStore}, which calls `subscribe` once
+ * and `close` when it closes. Implementations: {@link RedisInvalidationChannel}, {@link PostgresInvalidationChannel}.
+ */
+export interface InvalidationChannel {
+  /**
+   * Send `message` to every instance subscribed to this channel (including the sender's own subscription).
+   * @throws (as a rejection) when the message could not be handed to the transport
+   */
+  publish(message: Invalidation): Promise<void>;
+  /**
+   * Start receiving. `onState(true)` means "subscribed: every message published from now on will be delivered";
+   * `onState(false)` means messages may be lost until the next `onState(true)`. Implementations reconnect by
+   * themselves.
+   * Resolves once the first connection attempt has settled (either way: its outcome is reported through `onState`).
+   * @throws (as a rejection) when called twice or after close()
+   */
+  subscribe(onMessage: (message: Invalidation) => void, onState: (connected: boolean) => void): Promise<void>;
+  /** Stop receiving and release the connections the channel opened itself. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link CachedStore}. */
+export interface CachedStoreOptions extends BaseStoreOptions {
+  /** The shared store every instance reads and writes (RedisStore, PostgresStore, …). */
+  store: SessionStore;
+  /**
+   * This instance's invalidation channel, on the same topic as every other instance caching the same shared store.
+   * The CachedStore owns it: it subscribes at construction and closes it in {@link CachedStore.close}.
+   */
+  invalidation: InvalidationChannel;
+  /**
+   * Sessions kept in memory; the least recently used is dropped beyond that.
+   * @default 10_000
+   */
+  maxEntries?: number;
+  /**
+   * The longest an entry is served from memory (ms, measured with `now` from the start of the read that filled it).
+   * The bound on staleness when an invalidation is lost without the channel noticing: keep it short.
+   * @default 5_000
+   */
+  ttl?: number;
+  /**
+   * Also close `store` in {@link CachedStore.close}. Off by default: the shared store was passed in, so whoever
+   * created it closes it (the same rule as for clients passed to the other stores).
+   * @default false
+   */
+  closeStore?: boolean;
+  /**
+   * Called with errors that happen in the background, where no caller could receive a rejection: a channel that
+   * refused the subscription (the cache then stays bypassed; every get reads through).
+   * @default emits a process warning
+   */
+  onError?: (error: Error) => void;
+}
+
+/** An invalidation as applied locally (the wire message without its origin). */
+type Target = { type: "key"; key: string } | { type: "user"; userId: string } | { type: "all" };
+
+interface Entry {
+  /** Owned by the cache: never handed out, only copies of it. */
+  record: SessionRecord;
+  /** When the read that produced `record` began (ms, `now`): the ttl counts from here. */
+  filledAt: number;
+}
+
+/** Reads of one key in flight, and how many times the key was invalidated since the first of them began. */
+interface ReadSlot {
+  generation: number;
+  readers: number;
+}
+
+/** What a read remembers from when it began, to decide at its end whether what it read may be cached. */
+interface ReadTicket {
+  slot: ReadSlot;
+  generation: number;
+  epoch: number;
+  startedAt: number;
+}
+
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_TTL = 5_000;
+
+/** A channel feeds exactly one cache: a second subscriber on the same object would steal or duplicate its handlers. */
+const channelsInUse = new WeakSet<InvalidationChannel>();
+
+const STORE_METHODS = [
+  "get", "create", "patch", "touch", "destroy", "listByUser", "destroyByUser", "clear", "count", "sweep", "close",
+];
+const CHANNEL_METHODS = ["publish", "subscribe", "close"];
+
+function hasMethods(value: unknown, methods: string[]): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  return methods.every((method) => typeof (value as Record<string, unknown>)[method] === "function");
+}
+
+function validateOptions(options: CachedStoreOptions): void {
+  const { store, invalidation, maxEntries, ttl, now, onError } = options ?? ({} as CachedStoreOptions);
+  if (!hasMethods(store, STORE_METHODS)) {
+    throw new TypeError("CachedStore: the store option must be a SessionStore (the shared store to cache)");
+  }
+  if (!hasMethods(invalidation, CHANNEL_METHODS)) {
+    throw new TypeError("CachedStore: the invalidation option must be an InvalidationChannel (publish, subscribe, close)");
+  }
+  if (channelsInUse.has(invalidation)) {
+    throw new TypeError("CachedStore: the invalidation option is already used by another CachedStore (one per cache)");
+  }
+  if (maxEntries !== undefined && !(Number.isSafeInteger(maxEntries) && maxEntries > 0)) {
+    throw new TypeError(`CachedStore: the maxEntries option must be a positive integer (got ${String(maxEntries)})`);
+  }
+  if (ttl !== undefined && !(typeof ttl === "number" && Number.isFinite(ttl) && ttl > 0)) {
+    // Infinity is refused on purpose: the ttl is the only bound when an invalidation is lost silently.
+    throw new TypeError(`CachedStore: the ttl option must be a positive, finite number of ms (got ${String(ttl)})`);
+  }
+  if (now !== undefined && typeof now !== "function") {
+    throw new TypeError("CachedStore: the now option must be a function returning epoch milliseconds");
+  }
+  if (onError !== undefined && typeof onError !== "function") {
+    throw new TypeError("CachedStore: the onError option must be a function");
+  }
+}
+
+/** Read a message from the wire defensively: anything unrecognised invalidates everything. */
+function targetOf(message: unknown): Target {
+  if (typeof message === "object" && message !== null) {
+    const { type, key, userId } = message as Record<string, unknown>;
+    if (type === "key" && typeof key === "string") return { type, key };
+    if (type === "user" && typeof userId === "string") return { type, userId };
+  }
+  return { type: "all" };
+}
+
+/**
+ * A {@link SessionStore} that keeps recently read sessions in this process's memory, in front of a shared store, and
+ * drops them when any instance publishes a change: see the consistency guarantee at the top of this module.
+ *
+ * `get` is served from memory only while the channel is connected, the entry is younger than `ttl` and the session
+ * has not expired; otherwise it reads through. Writes go through to the shared store, then drop the local entry, then
+ * publish (a key, a user, or everything). `listByUser`, `count` and `sweep` pass through; `capabilities` are the
+ * shared store's. Until the channel's first subscription succeeds, every get reads through.
+ *
+ * @example
+ * import { Redis } from "ioredis";
+ * import { RedisStore } from "cloakroom/redis";
+ * import { CachedStore, RedisInvalidationChannel } from "cloakroom/cached";
+ *
+ * const redis = new Redis(process.env.REDIS_URL);
+ * const store = new CachedStore({
+ *   store: new RedisStore({ client: redis }),
+ *   invalidation: new RedisInvalidationChannel({ client: redis }), // subscribes on redis.duplicate()
+ *   ttl: 5_000,
+ * });
+ * // …hand it to the session manager; on shutdown:
+ * await store.close(); // closes the channel's subscriber; the caller still owns `redis`
+ */
+export class CachedStore implements SessionStore {
+  /** The shared store's capabilities: every query the cache cannot answer passes through. */
+  readonly capabilities: StoreCapabilities;
+
+  readonly #store: SessionStore;
+  readonly #channel: InvalidationChannel;
+  readonly #ttl: number;
+  readonly #now: () => number;
+  readonly #closeStore: boolean;
+  readonly #onError: (error: Error) => void;
+  /** Tags this instance's messages, so it can ignore them when they come back. */
+  readonly #origin = randomUUID();
+  readonly #entries: LRUCache<string, Entry>;
+  /** userId → keys of its cached entries, so a per-user invalidation drops exactly those. Kept by the LRU's dispose. */
+  readonly #byUser = new Map<string, Set<string>>();
+  /** Only keys with a read in flight have a slot, so this map stays as small as the concurrency. */
+  readonly #reads = new Map<string, ReadSlot>();
+  /** Bumped by every invalidation wider than one key and by every channel state change: it voids reads in flight. */
+  #epoch = 0;
+  #connected = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  readonly #subscription: Promise<void>;
+
+  /**
+   * Subscribes to the channel at once; gets read through until the subscription is confirmed.
+   * @param options see {@link CachedStoreOptions}
+   * @throws {TypeError} when an option is invalid (the message names it), or the channel already serves another cache
+   */
+  constructor(options: CachedStoreOptions) {
+    validateOptions(options);
+    this.#store = options.store;
+    this.#channel = options.invalidation;
+    this.capabilities = options.store.capabilities;
+    this.#ttl = options.ttl ?? DEFAULT_TTL;
+    this.#now = options.now ?? Date.now;
+    this.#closeStore = options.closeStore ?? false;
+    this.#onError = options.onError ?? ((error) => process.emitWarning(error));
+    this.#entries = new LRUCache<string, Entry>({
+      max: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+      // Called synchronously on delete, overwrite, eviction and clear, so the user index never points at nothing.
+      dispose: (entry, key) => this.#unindex(entry.record.userId, key),
+    });
+    channelsInUse.add(this.#channel);
+    // Through a promise so a channel that throws synchronously is handled like one that rejects.
+    this.#subscription = Promise.resolve()
+      .then(() =>
+        this.#channel.subscribe(
+          (message) => this.#receive(message),
+          (connected) => this.#setConnected(connected),
+        ),
+      )
+      .catch((error: unknown) => {
+        const message = "CachedStore: the invalidation channel refused to subscribe; every get reads through";
+        this.#onError(new Error(message, { cause: error }));
+      });
+  }
+
+  /** Whether get() may currently be served from memory: the channel is connected and subscribed, and not closed. */
+  get caching(): boolean {
+    return this.#connected;
+  }
+
+  /** Sessions held in memory right now (expired or too old ones not yet dropped included). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Read one session: from memory when allowed (see the class), otherwise from the shared store, caching the result
+   * unless an invalidation of that key arrived while it was being read.
+   * @returns a copy of the record, or `null` when missing or expired
+   */
+  async get(key: string): Promise<SessionRecord | null> {
+    if (this.#connected) {
+      const entry = this.#entries.get(key);
+      if (entry !== undefined) {
+        const now = this.#now();
+        if (now - entry.filledAt < this.#ttl && expiresAtOf(entry.record) > now) return structuredClone(entry.record);
+        this.#entries.delete(key);
+      }
+    }
+    const ticket = this.#beginRead(key);
+    try {
+      const record = await this.#store.get(key);
+      if (record !== null && this.#isCurrent(ticket)) this.#remember(key, structuredClone(record), ticket.startedAt);
+      return record;
+    } finally {
+      this.#endRead(key, ticket);
+    }
+  }
+
+  /**
+   * Write the record to the shared store, then drop the key here and publish its invalidation (a create may replace
+   * an existing record). The record is not cached: only what the shared store returns is, so the cache can never
+   * differ from the store in how values come back (a Date in `data`, an `undefined`, a class instance).
+   * @throws (as a rejection) the shared store's error; or an Error whose cause is the channel's when the record was
+   * written but the invalidation could not be published
+   */
+  async create(key: string, record: SessionRecord): Promise<void> {
+    await this.#writeThrough("create", { type: "key", key }, () => this.#store.create(key, record));
+  }
+
+  /**
+   * Patch the record in the shared store, then drop it here and on every instance.
+   * @returns what the shared store returned
+   * @throws (as a rejection) as {@link CachedStore.create}
+   */
+  async patch(key: string, patch: SessionPatch): Promise<boolean> {
+    return this.#writeThrough("patch", { type: "key", key }, () => this.#store.patch(key, patch));
+  }
+
+  /**
+   * Slide the idle window in the shared store, then drop the record here and on every instance.
+   * @returns what the shared store returned
+   * @throws (as a rejection) as {@link CachedStore.create}
+   */
+  async touch(key: string, idleExpiresAt: number, touchedAt: number): Promise<boolean> {
+    return this.#writeThrough("touch", { type: "key", key }, () => this.#store.touch(key, idleExpiresAt, touchedAt));
+  }
+
+  /**
+   * Delete the record from the shared store, then from this and every instance's memory.
+   * @throws (as a rejection) as {@link CachedStore.create}
+   */
+  async destroy(key: string): Promise<void> {
+    await this.#writeThrough("destroy", { type: "key", key }, () => this.#store.destroy(key));
+  }
+
+  /** Pass-through: the cache holds single sessions, not lists. */
+  async listByUser(userId: string): Promise<StoredSession[]> {
+    return this.#store.listByUser(userId);
+  }
+
+  /**
+   * Delete the user's sessions from the shared store, then publish a per-user invalidation: every instance drops every
+   * entry it caches for that user (the `except` session too, which is simply read again).
+   * @returns what the shared store returned
+   * @throws (as a rejection) as {@link CachedStore.create}
+   */
+  async destroyByUser(userId: string, options?: { except?: string }): Promise<number> {
+    const target: Target = { type: "user", userId };
+    return this.#writeThrough("destroyByUser", target, () => this.#store.destroyByUser(userId, options));
+  }
+
+  /**
+   * Clear the shared store, then every instance's memory.
+   * @throws (as a rejection) as {@link CachedStore.create}
+   */
+  async clear(): Promise<void> {
+    await this.#writeThrough("clear", { type: "all" }, () => this.#store.clear());
+  }
+
+  /** Pass-through. */
+  async count(): Promise<number> {
+    return this.#store.count();
+  }
+
+  /** Pass-through: expired entries are never served from memory, and the LRU bound removes them in time. */
+  async sweep(): Promise<number> {
+    return this.#store.sweep();
+  }
+
+  /**
+   * Stop caching and close the invalidation channel; also close the shared store when `closeStore` is set.
+   * Idempotent. After close, gets read through (to a store that may be closed).
+   * @throws (as a rejection) the channel's or the store's error when closing them failed
+   */
+  async close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#closed = true;
+    this.#setConnected(false);
+    await this.#subscription; // never rejects (errors go to onError); lets a first connection attempt settle
+    const errors: unknown[] = [];
+    await this.#channel.close().catch((error: unknown) => errors.push(error));
+    if (this.#closeStore) await this.#store.close().catch((error: unknown) => errors.push(error));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, "CachedStore: closing the channel and the store failed");
+  }
+
+  /** Every write: write to the shared store, drop locally, publish. Writes never fill the cache. */
+  async #writeThrough<T>(operation: string, target: Target, write: () => Promise<T>): Promise<T> {
+    const result = await this.#write(target, write);
+    this.#invalidate(target);
+    await this.#publish(operation, target);
+    return result;
+  }
+
+  /** Run `write`; when it fails, invalidate anyway (it may have been applied before failing, e.g. a timeout). */
+  async #write<T>(target: Target, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      this.#invalidate(target);
+      // Best effort, on the safe side; the write's own error is the one the caller needs.
+      await this.#channel.publish({ ...target, origin: this.#origin }).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #publish(operation: string, target: Target): Promise<void> {
+    try {
+      await this.#channel.publish({ ...target, origin: this.#origin });
+    } catch (error) {
+      // Rejecting tells the caller that other instances may serve the old value for up to ttl; every write is safe to
+      // retry (destroy is idempotent, a patch sets the same keys again), and a retried revocation publishes again.
+      throw new Error(
+        `CachedStore: ${operation} was applied to the shared store, but publishing its invalidation failed; other ` +
+          `instances may serve the previous value for up to ${this.#ttl} ms`,
+        { cause: error },
+      );
+    }
+  }
+
+  #receive(message: Invalidation): void {
+    if (this.#closed || (message as { origin?: unknown })?.origin === this.#origin) return;
+    this.#invalidate(targetOf(message));
+  }
+
+  #setConnected(connected: boolean): void {
+    if (this.#closed && connected) return;
+    // Either way the cache starts over: entries filled before a loss may have missed messages sent during it, and a
+    // read that began on the other side of the change must not fill the cache (the epoch voids it).
+    this.#entries.clear();
+    this.#epoch += 1;
+    this.#connected = connected;
+  }
+
+  #invalidate(target: Target): void {
+    switch (target.type) {
+      case "key": {
+        this.#entries.delete(target.key);
+        const slot = this.#reads.get(target.key);
+        if (slot !== undefined) slot.generation += 1;
+        return;
+      }
+      case "user": {
+        // A copy: each delete runs dispose, which edits the set being iterated.
+        for (const key of [...(this.#byUser.get(target.userId) ?? [])]) this.#entries.delete(key);
+        // A read in flight for one of this user's keys is not in the index yet: void every read in flight (rare event).
+        this.#epoch += 1;
+        return;
+      }
+      case "all":
+        this.#entries.clear();
+        this.#epoch += 1;
+    }
+  }
+
+  #remember(key: string, record: SessionRecord, filledAt: number): void {
+    this.#entries.set(key, { record, filledAt }); // disposes a previous entry (and its index entry) first
+    if (record.userId !== null) {
+      let keys = this.#byUser.get(record.userId);
+      if (keys === undefined) this.#byUser.set(record.userId, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  #unindex(userId: string | null, key: string): void {
+    if (userId === null) return;
+    const keys = this.#byUser.get(userId);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) this.#byUser.delete(userId);
+  }
+
+  #beginRead(key: string): ReadTicket {
+    let slot = this.#reads.get(key);
+    if (slot === undefined) this.#reads.set(key, (slot = { generation: 0, readers: 0 }));
+    slot.readers += 1;
+    return { slot, generation: slot.generation, epoch: this.#epoch, startedAt: this.#now() };
+  }
+
+  #endRead(key: string, ticket: ReadTicket): void {
+    ticket.slot.readers -= 1;
+    if (ticket.slot.readers === 0 && this.#reads.get(key) === ticket.slot) this.#reads.delete(key);
+  }
+
+  /** Whether nothing that could make a read's result stale happened since it began, and caching is on. */
+  #isCurrent(ticket: ReadTicket): boolean {
+    return this.#connected && ticket.epoch === this.#epoch && ticket.slot.generation === ticket.generation;
+  }
+}
