@@ -22,7 +22,7 @@ describe("bad input (SECURITY-CHECKLIST §5): a clear 4xx, no 500, no partial wr
     ["a number as password", '{"email":"victim@example.com","password":12345678901234567}', 400, "invalid_request"],
     ["a __proto__ key", '{"email":"victim@example.com","password":"x","__proto__":{"admin":true}}', 400, "invalid_request"],
     ["a constructor key", '{"email":"victim@example.com","password":"x","constructor":{"prototype":{}}}', 400, "invalid_request"],
-  ])("POST /api/login with %s → %i %s", async (_name, raw, status, error) => {
+  ])("POST /api/login with %s (body %s) → %s %s", async (_name, raw, status, error) => {
     const res = await postJson("/api/login", raw);
     expect(res.status).toBe(status);
     expect(res.body.error).toBe(error);

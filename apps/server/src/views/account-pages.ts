@@ -58,7 +58,7 @@ export function renderPasswordPage(options: AccountPageOptions): string {
     { title: "Change password", userEmail: options.email, csrfToken: options.csrfToken, notice: options.notice, error: options.error },
     html`<form class="card" method="post" action="/password">
   ${csrfField(options.csrfToken)}
-  <input type="text" name="username" autocomplete="username" value="${options.email}" hidden>
+  <input type="text" autocomplete="username" value="${options.email}" hidden aria-hidden="true">
   <label for="currentPassword">Current password</label>
   <input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required>
   <label for="newPassword">New password</label>
