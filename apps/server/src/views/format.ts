@@ -6,7 +6,7 @@ import { html, type SafeHtml } from "./html.js";
 export function formatTime(ms: number, now: number): SafeHtml {
   const iso = new Date(ms).toISOString();
   const text = `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-  const rel = ms <= now ? `${describeDuration(now - ms)} ago` : `in ${describeDuration(ms - now)}`;
+  const rel = Math.abs(now - ms) < 60_000 && ms <= now ? "just now" : ms <= now ? `${describeDuration(now - ms)} ago` : `in ${describeDuration(ms - now)}`;
   return html`<time datetime="${iso}">${text}</time> <span class="hint">(${rel})</span>`;
 }
 
