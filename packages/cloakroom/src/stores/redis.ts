@@ -32,12 +32,12 @@
  * sweep() resolves 0 without I/O: Redis expires records itself, and index pruning happens on listByUser/destroyByUser
  * and by the index key's own expiry, so a periodic scan would cost more than the dangling members it removes.
  */
-import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
+import { expireAtArg, fieldsToRecord, patchArgs, recordToFields } from "./redis-codec.js";
+import { CREATE, DESTROY, DESTROY_OWNED, INDEX_ADD, INDEX_PRUNE, INDEX_READ, PATCH, type LuaScript } from "./redis-scripts.js";
 import type {
   BaseStoreOptions,
-  SessionMeta,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -61,98 +61,6 @@ export interface RedisStoreOptions extends BaseStoreOptions {
   prefix?: string;
 }
 
-interface LuaScript {
-  source: string;
-  sha: string;
-}
-
-function luaScript(source: string): LuaScript {
-  return { source, sha: createHash("sha1").update(source).digest("hex") };
-}
-
-/** Adds a member to a user index, prunes members whose absolute expiry passed, and never shortens the index's TTL. */
-const INDEX_ADD_FN = `
-local function indexAdd(index, score, member, expireAt, now)
-  redis.call('ZADD', index, score, member)
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
-  local ttl = redis.call('PTTL', index)
-  local t = redis.call('TIME')
-  local serverNow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if ttl < 0 or serverNow + ttl < tonumber(expireAt) then redis.call('PEXPIREAT', index, expireAt) end
-end
-`;
-
-/** KEYS: session[, index]. ARGV: expireAt, index score, member, index expireAt, now, field/value pairs… */
-const CREATE = luaScript(`${INDEX_ADD_FN}
-redis.call('DEL', KEYS[1])
-for i = 6, #ARGV, 100 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 99, #ARGV))) end
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-if KEYS[2] then indexAdd(KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) end
-return 1
-`);
-
-/** KEYS: index. ARGV: score, member, index expireAt, now. */
-const INDEX_ADD = luaScript(`${INDEX_ADD_FN}
-indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-return 1
-`);
-
-/**
- * KEYS: session. ARGV: now, idleExpiresAt|'', touchedAt|'', cookieMaxAge JSON|'', n, n field/value pairs, unset fields…
- * Unset runs before set, so a key in both is set. Returns 0 (nothing written) when missing or already expired.
- */
-const PATCH = luaScript(`
-local cur = redis.call('HMGET', KEYS[1], 'ia', 'aa')
-if not cur[1] or not cur[2] then return 0 end
-local idle = tonumber(cur[1])
-local absolute = tonumber(cur[2])
-if math.min(idle, absolute) <= tonumber(ARGV[1]) then return 0 end
-local firstUnset = 6 + 2 * tonumber(ARGV[5])
-for i = firstUnset, #ARGV, 100 do redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 99, #ARGV))) end
-for i = 6, firstUnset - 1, 100 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 99, firstUnset - 1))) end
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'ia', ARGV[2]); idle = tonumber(ARGV[2]) end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'ta', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'cm', ARGV[4]) end
-redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(math.min(idle, absolute))))
-return 1
-`);
-
-/** KEYS: session. Deletes it and returns its userId (nil when missing or anonymous). */
-const DESTROY = luaScript(`
-local user = redis.call('HGET', KEYS[1], 'u')
-redis.call('DEL', KEYS[1])
-return user
-`);
-
-/** KEYS: session. ARGV: userId, now. Deletes it if it belongs to userId: 1 = was live, 0 = was expired, -1 = not ours. */
-const DESTROY_OWNED = luaScript(`
-local cur = redis.call('HMGET', KEYS[1], 'u', 'ia', 'aa')
-if cur[1] ~= ARGV[1] then return -1 end
-redis.call('DEL', KEYS[1])
-if math.min(tonumber(cur[2]), tonumber(cur[3])) <= tonumber(ARGV[2]) then return 0 end
-return 1
-`);
-
-/** KEYS: index. ARGV: now. Prunes members whose absolute expiry passed and returns the rest. */
-const INDEX_READ = luaScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return redis.call('ZRANGE', KEYS[1], 0, -1)
-`);
-
-/**
- * KEYS: index, session keys… ARGV: userId, members… (same order). Removes each member whose record is missing or
- * belongs to someone else — atomic with create, so only used when the index and the records share a slot.
- */
-const INDEX_PRUNE = luaScript(`
-local removed = 0
-for i = 2, #KEYS do
-  if redis.call('HGET', KEYS[i], 'u') ~= ARGV[1] then removed = removed + redis.call('ZREM', KEYS[1], ARGV[i]) end
-end
-return removed
-`);
-
-const DATA_FIELD = "d:";
 /** How many per-key commands run at once in destroyByUser/listByUser, and keys per page in clear/count. */
 const BATCH = 256;
 
@@ -175,72 +83,6 @@ function storeError(operation: string, cause: unknown): Error {
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("NOSCRIPT");
-}
-
-function recordToFields(record: SessionRecord): string[] {
-  const fields = [
-    "ca", String(record.createdAt),
-    "ta", String(record.touchedAt),
-    "ia", String(record.idleExpiresAt),
-    "aa", String(record.absoluteExpiresAt),
-    "cm", JSON.stringify(record.cookieMaxAge),
-    "v", String(record.version),
-    "m", JSON.stringify(record.meta ?? {}),
-  ];
-  if (record.userId !== null) fields.push("u", record.userId);
-  for (const [name, value] of Object.entries(record.data)) {
-    const json = JSON.stringify(value);
-    // `undefined` has no JSON form: such a key is simply absent, as it would be after any JSON round trip.
-    if (json !== undefined) fields.push(DATA_FIELD + name, json);
-  }
-  return fields;
-}
-
-function fieldsToRecord(hash: Record<string, string>): SessionRecord {
-  const { u, ca, ta, ia, aa, cm, v, m } = hash;
-  if (ca === undefined || ta === undefined || ia === undefined || aa === undefined || v === undefined) {
-    throw new Error("the stored hash is not a session record");
-  }
-  const data: Array<[string, unknown]> = [];
-  for (const [field, value] of Object.entries(hash)) {
-    if (field.startsWith(DATA_FIELD)) data.push([field.slice(DATA_FIELD.length), JSON.parse(value)]);
-  }
-  return {
-    userId: u ?? null,
-    // fromEntries defines own properties, so a data key named "__proto__" stays data.
-    data: Object.fromEntries(data),
-    createdAt: Number(ca),
-    touchedAt: Number(ta),
-    idleExpiresAt: Number(ia),
-    absoluteExpiresAt: Number(aa),
-    cookieMaxAge: cm === undefined ? null : (JSON.parse(cm) as number | null),
-    version: Number(v),
-    meta: m === undefined ? {} : (JSON.parse(m) as SessionMeta),
-  };
-}
-
-/** Integer milliseconds for PEXPIREAT (which rejects fractions); rounding up never cuts a session short. */
-function expireAtArg(ms: number): string {
-  return Math.ceil(ms).toFixed(0);
-}
-
-function patchArgs(now: number, patch: SessionPatch): string[] {
-  const set: string[] = [];
-  const unset = (patch.unset ?? []).map((name) => DATA_FIELD + name);
-  for (const [name, value] of Object.entries(patch.set ?? {})) {
-    const json = JSON.stringify(value);
-    if (json === undefined) unset.push(DATA_FIELD + name);
-    else set.push(DATA_FIELD + name, json);
-  }
-  return [
-    String(now),
-    patch.idleExpiresAt === undefined ? "" : String(patch.idleExpiresAt),
-    patch.touchedAt === undefined ? "" : String(patch.touchedAt),
-    patch.cookieMaxAge === undefined ? "" : JSON.stringify(patch.cookieMaxAge),
-    String(set.length / 2),
-    ...set,
-    ...unset,
-  ];
 }
 
 function keyPrefixOf(client: Redis | Cluster): string | undefined {

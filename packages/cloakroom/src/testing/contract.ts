@@ -41,6 +41,11 @@ interface ContractContext {
 const MINUTE = 60_000;
 const IDLE_MS = 30 * MINUTE;
 const ABSOLUTE_MS = 24 * 60 * MINUTE;
+/**
+ * A lifetime that runs out within a test, by the fake clock. A full minute, not a second: native-TTL stores also
+ * expire by the server's real clock, and a loaded machine can take seconds between creating a record and reading it.
+ */
+const SHORT_MS = MINUTE;
 const NO_INDEX = "skipped: store has no per-user index";
 const NO_COUNT = "skipped: store cannot count (capabilities.count is false)";
 
@@ -333,8 +338,8 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
       it("get() returns null once the idle expiry is reached, before any sweep", async () => {
         const store = await ctx.open();
         const key = newKey();
-        await store.create(key, sessionRecord(ctx.clock, { idleExpiresAt: ctx.clock.now() + 1000 }));
-        ctx.clock.advance(999);
+        await store.create(key, sessionRecord(ctx.clock, { idleExpiresAt: ctx.clock.now() + SHORT_MS }));
+        ctx.clock.advance(SHORT_MS - 1);
         expect(await store.get(key)).not.toBeNull();
         ctx.clock.advance(1); // expiresAt <= now is expired
         expect(await store.get(key)).toBeNull();
@@ -344,8 +349,8 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
         const store = await ctx.open();
         const key = newKey();
         const now = ctx.clock.now();
-        await store.create(key, sessionRecord(ctx.clock, { idleExpiresAt: now + IDLE_MS, absoluteExpiresAt: now + 1000 }));
-        ctx.clock.advance(999);
+        await store.create(key, sessionRecord(ctx.clock, { idleExpiresAt: now + IDLE_MS, absoluteExpiresAt: now + SHORT_MS }));
+        ctx.clock.advance(SHORT_MS - 1);
         expect(await store.get(key)).not.toBeNull();
         ctx.clock.advance(1);
         expect(await store.get(key)).toBeNull();
@@ -355,9 +360,9 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
         const store = await ctx.open();
         const [idle, absolute] = [newKey(), newKey()];
         const now = ctx.clock.now();
-        await store.create(idle, sessionRecord(ctx.clock, { idleExpiresAt: now + 1000 }));
-        await store.create(absolute, sessionRecord(ctx.clock, { absoluteExpiresAt: now + 1000 }));
-        ctx.clock.advance(1000);
+        await store.create(idle, sessionRecord(ctx.clock, { idleExpiresAt: now + SHORT_MS }));
+        await store.create(absolute, sessionRecord(ctx.clock, { absoluteExpiresAt: now + SHORT_MS }));
+        ctx.clock.advance(SHORT_MS);
         for (const key of [idle, absolute]) {
           const later = ctx.clock.now() + IDLE_MS;
           expect(await store.patch(key, { set: { revived: true }, idleExpiresAt: later, touchedAt: ctx.clock.now() })).toBe(false);
@@ -372,10 +377,10 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
         const now = ctx.clock.now();
         const live = new Map([newKey(), newKey()].map((key, i): [string, SessionRecord] => [key, sessionRecord(ctx.clock, { data: { i } })]));
         for (const [key, record] of live) await store.create(key, record);
-        await store.create(newKey(), sessionRecord(ctx.clock, { idleExpiresAt: now + 1000 }));
-        await store.create(newKey(), sessionRecord(ctx.clock, { absoluteExpiresAt: now + 1000 }));
-        await store.create(newKey(), sessionRecord(ctx.clock, { userId: null, idleExpiresAt: now + 1000 }));
-        ctx.clock.advance(1000);
+        await store.create(newKey(), sessionRecord(ctx.clock, { idleExpiresAt: now + SHORT_MS }));
+        await store.create(newKey(), sessionRecord(ctx.clock, { absoluteExpiresAt: now + SHORT_MS }));
+        await store.create(newKey(), sessionRecord(ctx.clock, { userId: null, idleExpiresAt: now + SHORT_MS }));
+        ctx.clock.advance(SHORT_MS);
 
         const removed = await store.sweep();
         // Native-TTL stores leave expiry to the server (whose clock is not the fake one): sweep is a no-op there.
@@ -444,14 +449,14 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
           [older, sessionRecord(ctx.clock, { createdAt: now - 2000 })],
           [newest, sessionRecord(ctx.clock, { createdAt: now - 1000, data: { userId: "user-1", n: 1 } })],
           [oldest, sessionRecord(ctx.clock, { createdAt: now - 3000 })],
-          [expiring, sessionRecord(ctx.clock, { createdAt: now, idleExpiresAt: now + 1000 })],
+          [expiring, sessionRecord(ctx.clock, { createdAt: now, idleExpiresAt: now + SHORT_MS })],
           [otherUser, sessionRecord(ctx.clock, { userId: "user-2", data: { userId: "user-2" } })],
           [anonymous, sessionRecord(ctx.clock, { userId: null })],
         ]);
         for (const [key, record] of records) await store.create(key, record);
         expect(keysOf(await store.listByUser("user-1"))).toEqual([expiring, newest, older, oldest]);
 
-        ctx.clock.advance(1000);
+        ctx.clock.advance(SHORT_MS);
         const listed = await store.listByUser("user-1");
         expect(listed).toStrictEqual([newest, older, oldest].map((key) => ({ key, record: records.get(key) })));
         expect(keysOf(await store.listByUser("user-2"))).toEqual([otherUser]);
@@ -632,9 +637,9 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
         const [signedIn, anonymous, expiring] = [newKey(), newKey(), newKey()];
         await store.create(signedIn, sessionRecord(ctx.clock));
         await store.create(anonymous, sessionRecord(ctx.clock, { userId: null }));
-        await store.create(expiring, sessionRecord(ctx.clock, { idleExpiresAt: ctx.clock.now() + 1000 }));
+        await store.create(expiring, sessionRecord(ctx.clock, { idleExpiresAt: ctx.clock.now() + SHORT_MS }));
         expect(await store.count()).toBe(3);
-        ctx.clock.advance(1000);
+        ctx.clock.advance(SHORT_MS);
         expect(await store.count()).toBe(2);
         await store.destroy(signedIn);
         expect(await store.count()).toBe(1);
