@@ -95,13 +95,17 @@ async function upgradeHash(deps: AccountDeps, user: UserRecord, password: string
  */
 export async function changeUserPassword(
   deps: AccountDeps,
-  input: { user: UserRecord; currentPassword: string; newPassword: string },
+  input: { user: UserRecord; currentPassword: string; newPassword: string; beforeSave?: () => Promise<unknown> },
 ): Promise<{ ok: true } | Refusal> {
   if (!(await deps.passwords.verifyPassword(input.user.passwordHash, input.currentPassword))) {
     return { ok: false, code: "wrong_password", message: "The current password is not correct" };
   }
   const policy = auth.checkPasswordPolicy(input.newPassword, { email: input.user.email });
   if (!policy.ok) return { ok: false, code: "weak_password", message: policy.message, reason: policy.code };
-  await deps.users.updatePasswordHash(input.user.id, await deps.passwords.hashPassword(policy.password));
+  const hash = await deps.passwords.hashPassword(policy.password);
+  // Revoke before saving: if the process dies in between, the old password still works but no other session does.
+  // The other order could leave an attacker's session alive next to a changed password.
+  await input.beforeSave?.();
+  await deps.users.updatePasswordHash(input.user.id, hash);
   return { ok: true };
 }

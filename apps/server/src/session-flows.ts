@@ -4,7 +4,7 @@
  */
 import { createCsrfToken, normalizeEmail } from "cloakroom/auth";
 import type { Request, Response } from "express";
-import { authenticateUser } from "./accounts.js";
+import { authenticateUser, changeUserPassword } from "./accounts.js";
 import type { RouteContext } from "./context.js";
 import { setClearSiteData } from "./http.js";
 import { logAuthEvent } from "./logger.js";
@@ -142,11 +142,21 @@ export async function confirmPassword(ctx: RouteContext, req: Request, password:
 }
 
 /**
- * After a password change: every other session of the user ends (ASVS 5.0 V7.4.3), this one gets a new ticket and
- * CSRF token and counts as freshly authenticated.
+ * A password change: every other session of the user ends (ASVS 5.0 V7.4.3) before the new hash is saved; then this
+ * session gets a new ticket and CSRF token and counts as freshly authenticated.
+ * @returns the refusal when the current password is wrong or the new one breaks the policy
  */
-export async function finishPasswordChange(ctx: RouteContext, req: Request, userId: string): Promise<void> {
-  await revokeOtherSessions(ctx, req, userId, "password_change");
+export async function performPasswordChange(
+  ctx: RouteContext,
+  req: Request,
+  input: { user: UserRecord; currentPassword: string; newPassword: string },
+): ReturnType<typeof changeUserPassword> {
+  const result = await changeUserPassword(ctx, { ...input, beforeSave: () => revokeOtherSessions(ctx, req, input.user.id, "password_change") });
+  if (result.ok) await finishPasswordChange(ctx, req, input.user.id);
+  return result;
+}
+
+async function finishPasswordChange(ctx: RouteContext, req: Request, userId: string): Promise<void> {
   req.session.csrf = createCsrfToken();
   req.session.authAt = ctx.now();
   await req.session.rotate();

@@ -70,6 +70,24 @@ describe("security checklist rows (HTTP level)", () => {
     expect((await api(b, "get", "/api/me")).status).toBe(401);
   });
 
+  it("a password change revokes the other sessions before it saves the new hash (a crash in between keeps no attacker session)", async () => {
+    await registerViaApi(server.app, "order@example.com");
+    const me = await loginViaApi(server.app, "order@example.com");
+    const attacker = await loginViaApi(server.app, "order@example.com");
+    const users = server.backends.users;
+    const save = users.updatePasswordHash.bind(users);
+    users.updatePasswordHash = () => Promise.reject(Object.assign(new Error("disk full"), { status: 503 }));
+    try {
+      const res = await api(me, "post", "/api/password", { currentPassword: GOOD_PASSWORD, newPassword: "a brand new passphrase here" });
+      expect(res.status).toBe(503);
+    } finally {
+      users.updatePasswordHash = save;
+    }
+    expect((await api(attacker, "get", "/api/me")).status).toBe(401);
+    // The password did not change: the old one still logs in.
+    expect((await api(request(server.app), "post", "/api/login", { email: "order@example.com", password: GOOD_PASSWORD })).status).toBe(200);
+  });
+
   it("duplicate JSON keys: the last one wins (JSON.parse), as for every parser, and nothing else changes", async () => {
     const res = await request(server.app)
       .post("/api/login")

@@ -5,7 +5,7 @@
 export { SessionManager, isSessionStore } from "./core/manager.js";
 export type { SessionManagerOptions, RequestContext, SessionEvent, SessionSummary } from "./core/manager.js";
 export { Session, SessionCookie } from "./core/session.js";
-export { SessionStoreUnavailableError } from "./core/errors.js";
+export { ServiceUnavailableError, SessionStoreUnavailableError } from "./core/errors.js";
 export { createSigner } from "./core/signing.js";
 export type { Signer, UnsignResult } from "./core/signing.js";
 export { generateTicket, storeKeyOf, logLabelOf } from "./core/ticket.js";

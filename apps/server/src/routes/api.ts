@@ -4,7 +4,7 @@
  * security/csrf.ts). Every error is `{ error, message }` with a stable `error` code.
  */
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { changeUserPassword, registerUser } from "../accounts.js";
+import { registerUser } from "../accounts.js";
 import type { RouteContext } from "../context.js";
 import { isJsonBody, sendApiError, setRetryAfter } from "../http.js";
 import { logAuthEvent } from "../logger.js";
@@ -13,7 +13,7 @@ import { currentUser, requireUser } from "../security/require-user.js";
 import {
   confirmPassword,
   establishSession,
-  finishPasswordChange,
+  performPasswordChange,
   isRecentlyAuthenticated,
   performLogin,
   performLogout,
@@ -126,13 +126,12 @@ export function apiRoutes(ctx: RouteContext): Router {
     const user = currentUser(res);
     const input = parseBody(passwordChangeBody, req.body);
     if (!input) return invalidRequest(res);
-    const result = await changeUserPassword(ctx, { user, ...input });
+    const result = await performPasswordChange(ctx, req, { user, ...input });
     if (!result.ok) {
       logAuthEvent(ctx.logger, "password.change_failed", { userId: user.id, ip: req.ip, reason: result.reason ?? result.code });
       res.status(result.code === "wrong_password" ? 403 : 400).json({ error: result.code, message: result.message, reason: result.reason });
       return;
     }
-    await finishPasswordChange(ctx, req, user.id);
     res.json({ ok: true });
   });
 

@@ -1,11 +1,10 @@
 /** HTML pages for a signed-in user: dashboard, change password, devices (list, revoke one, revoke the others). */
 import { Router, type Request, type Response } from "express";
-import { changeUserPassword } from "../accounts.js";
 import type { RouteContext } from "../context.js";
 import { logAuthEvent } from "../logger.js";
 import { parseBody, passwordChangeBody, revokeBody } from "../schemas.js";
 import { currentUser, requireUser } from "../security/require-user.js";
-import { finishPasswordChange, isRecentlyAuthenticated, revokeOneSession, revokeOtherSessions, summarizeCurrentSession } from "../session-flows.js";
+import { isRecentlyAuthenticated, performPasswordChange, revokeOneSession, revokeOtherSessions, summarizeCurrentSession } from "../session-flows.js";
 import { renderDashboardPage, renderDevicesPage, renderPasswordPage } from "../views/account-pages.js";
 import { ensureCsrfToken, noticeFrom, sendPage } from "./page-helpers.js";
 
@@ -31,13 +30,12 @@ export function accountPageRoutes(ctx: RouteContext): Router {
       sendPage(res, 400, renderPasswordPage({ ...page(req, res), error: "Fill in both passwords." }));
       return;
     }
-    const result = await changeUserPassword(ctx, { user, ...input });
+    const result = await performPasswordChange(ctx, req, { user, ...input });
     if (!result.ok) {
       logAuthEvent(ctx.logger, "password.change_failed", { userId: user.id, ip: req.ip, reason: result.reason ?? result.code });
       sendPage(res, result.code === "wrong_password" ? 403 : 400, renderPasswordPage({ ...page(req, res), error: result.message }));
       return;
     }
-    await finishPasswordChange(ctx, req, user.id);
     res.redirect(303, "/dashboard?notice=password-changed");
   });
 

@@ -1,4 +1,5 @@
 /** Accounts in PostgreSQL (pg), used when DATABASE_URL is set. */
+import { ServiceUnavailableError } from "cloakroom";
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { assertTableName, type NewUser, type UserRecord, type UserRepository } from "./types.js";
@@ -57,7 +58,7 @@ export class PostgresUserRepository implements UserRepository {
     try {
       return await this.#pool.query<UserRow>(text, values);
     } catch (error) {
-      throw new Error("User database query failed", { cause: error });
+      throw new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause: error });
     }
   }
 

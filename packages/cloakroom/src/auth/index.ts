@@ -38,3 +38,4 @@ export {
   type OriginCheckRequest,
   type OriginCheckResult,
 } from "./csrf.js";
+export { ServiceUnavailableError } from "../core/errors.js";

@@ -2,6 +2,7 @@
  * Operations on one limiter handle, shared by the generic rate limit and the login throttle. Internal: not
  * re-exported from `cloakroom/auth`.
  */
+import { ServiceUnavailableError } from "../core/errors.js";
 import { createHash } from "node:crypto";
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { LimiterHandle, LimitOptions } from "./rate-limit-backend.js";
@@ -48,6 +49,7 @@ export function checkKeyPrefix(prefix: string): string {
   return prefix;
 }
 
+/** A 503 at the edge: without its counters the server cannot tell a login from a brute-force attempt (fail closed). */
 function backendFailure(cause: unknown): Error {
-  return new Error("cloakroom/auth: the rate-limit backend failed", { cause });
+  return new ServiceUnavailableError("cloakroom/auth: the rate-limit backend failed", { code: "RATE_LIMIT_UNAVAILABLE", cause });
 }

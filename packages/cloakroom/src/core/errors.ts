@@ -1,18 +1,30 @@
 /** Errors that cross layers. Normal outcomes ("no session", "bad signature") are values, not errors. */
 
 /**
- * The session store failed (unreachable, timed out, refused). Adapters answer 503: a session route fails closed,
- * it never runs as "anonymous".
+ * A backend the request needs is unavailable (a database, a cache, a rate-limit store). Adapters and the error
+ * handlers of apps answer 503 with a short message: a request that needs it fails closed.
  */
-export class SessionStoreUnavailableError extends Error {
-  readonly code = "SESSION_STORE_UNAVAILABLE";
+export class ServiceUnavailableError extends Error {
   readonly status = 503;
   readonly statusCode = 503;
-  /** Safe to show to a client (express's error handler honours `expose`). */
+  /** Safe to show to a client (express's error handler honours `expose`); the message names no internals. */
   readonly expose = true;
+  readonly code: string;
 
+  constructor(message: string, options: { code: string; cause: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "ServiceUnavailableError";
+    this.code = options.code;
+  }
+}
+
+/**
+ * The session store failed (unreachable, timed out, refused). A session route fails closed: it never runs as
+ * "anonymous".
+ */
+export class SessionStoreUnavailableError extends ServiceUnavailableError {
   constructor(operation: string, cause: unknown) {
-    super(`Session store unavailable (${operation})`, { cause });
+    super(`Session store unavailable (${operation})`, { code: "SESSION_STORE_UNAVAILABLE", cause });
     this.name = "SessionStoreUnavailableError";
   }
 }
