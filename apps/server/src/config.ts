@@ -24,6 +24,12 @@ export interface ServerConfig {
   redisUrl: string | null;
   databaseUrl: string | null;
   memcachedUrl: string | null;
+  /**
+   * SESSION_CACHE=on: an in-process LRU in front of the shared store, invalidated by Redis pub/sub or PostgreSQL
+   * LISTEN/NOTIFY (`cloakroom/cached`); `ttl` (SESSION_CACHE_TTL, ms) bounds staleness when an invalidation is lost.
+   * `null` = off.
+   */
+  sessionCache: { ttl: number } | null;
   dataDir: string;
   trustProxy: TrustProxySetting;
   cookieSecure: boolean | "auto";
@@ -46,6 +52,8 @@ export type ConfigResult = { ok: true; config: ServerConfig } | { ok: false; mes
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../.data", import.meta.url));
 
 const STORES = ["memory", "sqlite", "redis", "postgres", "memcached"] as const;
+/** The stores that have an invalidation channel, so SESSION_CACHE=on is allowed with them. */
+const CACHEABLE_STORES: SessionStoreKind[] = ["redis", "postgres"];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const optionalText = z
@@ -73,7 +81,8 @@ function fmt(ms: number): string {
   if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 function positiveInt(fallback: number, max: number) {
@@ -158,6 +167,8 @@ const schema = z.object({
   MEMCACHED_URL: optionalText.refine((v) => v === undefined || /^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/.test(v), {
     message: "must be host:port (comma-separated for several servers)",
   }),
+  SESSION_CACHE: z.enum(["off", "on"], { message: "must be off or on" }).default("off"),
+  SESSION_CACHE_TTL: duration("5s", 100, 60_000),
   DATA_DIR: optionalText,
   TRUST_PROXY: trustProxy,
   COOKIE_SECURE: z.enum(["auto", "true", "false"], { message: "must be auto, true or false" }).default("auto"),
@@ -198,6 +209,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (need && need[1] === undefined) {
     return { ok: false, message: `Invalid configuration: ${need[0]} is required when SESSION_STORE=${sessionStore}` };
   }
+  if (e.SESSION_CACHE === "on" && !CACHEABLE_STORES.includes(sessionStore)) {
+    // memory and sqlite live in one process or file already; memcached has no channel to push invalidations on.
+    return { ok: false, message: `Invalid configuration: SESSION_CACHE=on needs SESSION_STORE=redis or postgres (it is ${sessionStore}, which has no invalidation channel)` };
+  }
   if (e.SESSION_IDLE_TIMEOUT > e.SESSION_ABSOLUTE_TIMEOUT) {
     return { ok: false, message: "Invalid configuration: SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT" };
   }
@@ -212,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       redisUrl: e.REDIS_URL ?? null,
       databaseUrl: e.DATABASE_URL ?? null,
       memcachedUrl: e.MEMCACHED_URL ?? null,
+      sessionCache: e.SESSION_CACHE === "on" ? { ttl: e.SESSION_CACHE_TTL } : null,
       dataDir: path.resolve(e.DATA_DIR ?? DEFAULT_DATA_DIR),
       trustProxy: e.TRUST_PROXY,
       cookieSecure: e.COOKIE_SECURE === "auto" ? "auto" : e.COOKIE_SECURE === "true",
