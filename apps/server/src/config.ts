@@ -171,7 +171,8 @@ const schema = z.object({
   SESSION_CACHE_TTL: duration("5s", 100, 60_000),
   DATA_DIR: optionalText,
   TRUST_PROXY: trustProxy,
-  COOKIE_SECURE: z.enum(["auto", "true", "false"], { message: "must be auto, true or false" }).default("auto"),
+  // No default here: it depends on NODE_ENV (see cookieSecure below).
+  COOKIE_SECURE: z.enum(["auto", "true", "false"], { message: "must be auto, true or false" }).optional(),
   SESSION_IDLE_TIMEOUT: duration("30m", 60_000, 30 * 86_400_000),
   SESSION_ABSOLUTE_TIMEOUT: duration("12h", 60_000, 400 * 86_400_000),
   SESSION_REMEMBER_TIMEOUT: duration("12h", 60_000, 400 * 86_400_000),
@@ -199,6 +200,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     return { ok: false, message: `Invalid configuration: ${name} ${issue?.message ?? "is invalid"}` };
   }
   const e = parsed.data;
+  // Production never sends the session cookie over plain HTTP (ASVS V3.4.1): without HTTPS (or a trusted proxy saying
+  // so) no cookie is set at all. Development defaults to "auto" so http://127.0.0.1 works.
+  const cookieSecure = e.COOKIE_SECURE ?? (e.NODE_ENV === "production" ? "true" : "auto");
   const sessionStore: SessionStoreKind = e.SESSION_STORE ?? (e.DATABASE_URL ? "postgres" : "sqlite");
   const needs: Partial<Record<SessionStoreKind, [string, string | undefined]>> = {
     redis: ["REDIS_URL", e.REDIS_URL],
@@ -230,7 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       sessionCache: e.SESSION_CACHE === "on" ? { ttl: e.SESSION_CACHE_TTL } : null,
       dataDir: path.resolve(e.DATA_DIR ?? DEFAULT_DATA_DIR),
       trustProxy: e.TRUST_PROXY,
-      cookieSecure: e.COOKIE_SECURE === "auto" ? "auto" : e.COOKIE_SECURE === "true",
+      cookieSecure: cookieSecure === "auto" ? "auto" : cookieSecure === "true",
       idleTimeout: e.SESSION_IDLE_TIMEOUT,
       absoluteTimeout: e.SESSION_ABSOLUTE_TIMEOUT,
       rememberTimeout: Math.min(e.SESSION_REMEMBER_TIMEOUT, e.SESSION_ABSOLUTE_TIMEOUT),

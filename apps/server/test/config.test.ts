@@ -14,6 +14,17 @@ describe("loadConfig", () => {
     expect(result.config.dataDir).toMatch(/apps\/server\/\.data$/);
   });
 
+  it("COOKIE_SECURE defaults to true in production and auto otherwise; an explicit value wins", () => {
+    const secure = (env: Record<string, string>) => {
+      const result = loadConfig(env);
+      return result.ok ? result.config.cookieSecure : result.message;
+    };
+    expect(secure({ NODE_ENV: "production", SESSION_SECRETS: "p".repeat(40) })).toBe(true);
+    expect(secure({ NODE_ENV: "development" })).toBe("auto");
+    expect(secure({ NODE_ENV: "production", SESSION_SECRETS: "p".repeat(40), COOKIE_SECURE: "auto" })).toBe("auto");
+    expect(secure({ COOKIE_SECURE: "false" })).toBe(false);
+  });
+
   it("DATABASE_URL alone moves users and sessions to PostgreSQL", () => {
     const result = loadConfig({ DATABASE_URL: "postgres://u@localhost/db" });
     expect(result.ok && result.config.sessionStore).toBe("postgres");
