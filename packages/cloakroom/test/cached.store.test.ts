@@ -574,6 +574,7 @@ describe.skipIf(!redisUp)("CachedStore over Redis", () => {
 
   const backend = redisBackend(() => admin);
   runStoreContract("CachedStore over Redis", {
+    capabilities: { listByUser: true, nativeTtl: true, count: true },
     create: async ({ namespace, now }) => (await backend.open(namespace, { now })).store,
   });
   describeCacheBehaviour(backend);
@@ -661,6 +662,7 @@ describe.skipIf(!postgresUp)("CachedStore over PostgreSQL", () => {
   // Every namespace of the contract suite is a table of this run's schema and a NOTIFY channel of its own.
   const backend = postgresBackend(schema, () => admin);
   runStoreContract("CachedStore over PostgreSQL", {
+    capabilities: { listByUser: true, nativeTtl: false, count: true },
     create: async ({ namespace, now }) => (await backend.open(namespace, { now })).store,
   });
   describeCacheBehaviour(backend);

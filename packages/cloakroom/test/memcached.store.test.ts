@@ -95,6 +95,7 @@ describe.skipIf(!reachable)("MemcachedStore", () => {
   });
 
   runStoreContract("MemcachedStore", {
+    capabilities: { listByUser: false, nativeTtl: true, count: false },
     create: ({ namespace, now }) => new MemcachedStore({ servers: MEMCACHED_URL, prefix: `${namespace}:`, now }),
   });
 

@@ -6,6 +6,7 @@ import type { SessionRecord } from "../src/core/types.js";
 // "Two handles on one namespace" is the same instance for an in-process store.
 const byNamespace = new Map<string, MemoryStore>();
 runStoreContract("MemoryStore", {
+  capabilities: { listByUser: true, nativeTtl: false, count: true },
   create({ namespace, now }) {
     let store = byNamespace.get(namespace);
     if (store === undefined) {

@@ -87,6 +87,7 @@ describe.skipIf(!reachable)("PostgresStore", () => {
 
   // Every namespace of the contract suite is a table of this run's schema; two handles = two stores, two pools.
   runStoreContract("PostgresStore", {
+    capabilities: { listByUser: true, nativeTtl: false, count: true },
     create: ({ namespace, now }) =>
       new PostgresStore({ connectionString: DATABASE_URL, schema, tableName: namespace, poolSize: 3, sweepInterval: 0, now }),
   });

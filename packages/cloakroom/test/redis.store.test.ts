@@ -95,6 +95,7 @@ describe.skipIf(!reachable)("RedisStore on standalone Redis", () => {
   });
 
   runStoreContract("RedisStore (standalone)", {
+    capabilities: { listByUser: true, nativeTtl: true, count: true },
     create: ({ namespace, now }) =>
       new ClientOwningRedisStore({ client: new Redis(REDIS_URL), prefix: `cloakroom:test:${run}:${namespace}:`, now }),
   });
@@ -233,6 +234,7 @@ describe.skipIf(!clusterRunnable)("RedisStore on a 3-master Redis Cluster", () =
   });
 
   runStoreContract("RedisStore (Cluster)", {
+    capabilities: { listByUser: true, nativeTtl: true, count: true },
     create: ({ namespace, now }) => openClusterStore(`cloakroom:${namespace}:`, now),
   });
 

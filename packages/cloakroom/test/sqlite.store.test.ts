@@ -17,6 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // One file per namespace; each call opens a new SqliteStore, so "two handles" are two connections to one file.
 runStoreContract("SqliteStore", {
+  capabilities: { listByUser: true, nativeTtl: false, count: true },
   create: ({ namespace, now }) => new SqliteStore({ path: join(dir, `${namespace}.db`), tableName: `s_${namespace}`, now }),
 });
 
