@@ -1,0 +1,191 @@
+/**
+ * The setups compared side by side. Each builds the session middleware a user would pick, from the built packages
+ * (`cloakroom/*` resolves to packages/cloakroom/dist), with the same express-session options everywhere and
+ * cloakroom's defaults.
+ */
+import type { RequestHandler } from "express";
+
+export const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+export const REDIS_URL = "redis://127.0.0.1:6379";
+export const POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test";
+export const MEMCACHED_SERVERS = "127.0.0.1:11211";
+/** Every key or table the bench writes carries this prefix, so it never touches anyone else's data. */
+export const PREFIX = `cloakroom-bench${process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : ""}:`;
+/** The PostgreSQL table (BENCH_TAG lets several servers of one scenario run side by side). */
+const TABLE = `cloakroom_bench_sessions${process.env.BENCH_TAG ? `_${process.env.BENCH_TAG.replace(/\W/g, "_")}` : ""}`;
+
+/** What the server needs: how sessions are read and written, and how to clean up. */
+export interface SessionSetup {
+  /** "session": req.session is used; "jwt": the app reads and writes a signed cookie itself; "none": no auth state. */
+  kind: "none" | "session" | "jwt";
+  middleware?: RequestHandler;
+  /** The store object, for counting calls (instrumented runs only). */
+  store?: object;
+  close(): Promise<void>;
+}
+
+export interface Scenario {
+  id: string;
+  label: string;
+  /** "peer": what a user would pick instead; "ours": cloakroom. */
+  side: "baseline" | "peer" | "ours";
+  /** The express-session setup this one replaces, for the second ratio column. */
+  matches?: string;
+  /** The servers it needs, checked before starting it. */
+  needs: ("redis" | "postgres" | "memcached")[];
+}
+
+export const SCENARIOS: Scenario[] = [
+  { id: "bare", label: "Express, no session (baseline)", side: "baseline", needs: [] },
+  { id: "es-memory", label: "express-session + MemoryStore", side: "peer", needs: [] },
+  { id: "es-redis", label: "express-session + connect-redis", side: "peer", needs: ["redis"] },
+  { id: "jwt", label: "Express + jose JWT cookie (HS256)", side: "peer", needs: [] },
+  { id: "cr-memory", label: "cloakroom + MemoryStore", side: "ours", matches: "es-memory", needs: [] },
+  { id: "cr-sqlite", label: "cloakroom + SqliteStore (file, WAL)", side: "ours", matches: "es-memory", needs: [] },
+  { id: "cr-redis", label: "cloakroom + RedisStore", side: "ours", matches: "es-redis", needs: ["redis"] },
+  { id: "cr-redis-cached", label: "cloakroom + Redis + local cache", side: "ours", matches: "es-redis", needs: ["redis"] },
+  { id: "cr-postgres", label: "cloakroom + PostgresStore", side: "ours", matches: "es-redis", needs: ["postgres"] },
+  { id: "cr-memcached", label: "cloakroom + MemcachedStore", side: "ours", matches: "es-redis", needs: ["memcached"] },
+];
+
+/** Thrown when a setup cannot run here (missing server, store not built yet); the scenario is listed as skipped. */
+export class SkipScenario extends Error {}
+
+async function importOrSkip<T>(specifier: string): Promise<T> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    throw new SkipScenario(`${specifier} does not import (${firstLine(error)})`);
+  }
+}
+
+export function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split("\n")[0]!.slice(0, 160);
+}
+
+const ES_OPTIONS = { secret: SECRET, resave: false, saveUninitialized: false };
+
+/** Build one scenario's middleware, after emptying the bench's own keys or table. */
+export async function buildSetup(id: string): Promise<SessionSetup> {
+  switch (id) {
+    case "bare":
+      return { kind: "none", close: async () => {} };
+    case "jwt":
+      return { kind: "jwt", close: async () => {} };
+    case "es-memory": {
+      const { default: session } = await import("express-session");
+      const store = new session.MemoryStore();
+      return { kind: "session", middleware: session({ ...ES_OPTIONS, store }), store, close: async () => {} };
+    }
+    case "es-redis": {
+      const { default: session } = await import("express-session");
+      const { RedisStore } = await import("connect-redis");
+      const { createClient } = await import("redis");
+      const client = createClient({ url: REDIS_URL });
+      await client.connect();
+      const prefix = `${PREFIX}es:`;
+      await deleteRedisPrefix(client, prefix);
+      const store = new RedisStore({ client, prefix });
+      return {
+        kind: "session",
+        middleware: session({ ...ES_OPTIONS, store }) as RequestHandler,
+        store,
+        close: async () => {
+          await deleteRedisPrefix(client, prefix);
+          await client.quit();
+        },
+      };
+    }
+    default:
+      return buildCloakroomSetup(id);
+  }
+}
+
+type NodeRedis = { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[] | string>; del(keys: string[]): Promise<number> };
+
+async function deleteRedisPrefix(client: unknown, prefix: string): Promise<void> {
+  const redis = client as NodeRedis;
+  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+    const keys = Array.isArray(batch) ? batch : [batch];
+    if (keys.length > 0) await redis.del(keys);
+  }
+}
+
+type CloakroomStore = { clear(): Promise<void>; close(): Promise<void> };
+
+async function buildCloakroomSetup(id: string): Promise<SessionSetup> {
+  const { default: session } = await importOrSkip<{ default: (o: object) => RequestHandler }>("cloakroom/express");
+  const made = await makeCloakroomStore(id);
+  await made.store.clear();
+  return {
+    kind: "session",
+    // Defaults everywhere: only the secret and the store are given (fairness: what a user gets out of the box).
+    middleware: session({ secret: SECRET, store: made.store }),
+    store: made.store,
+    close: async () => {
+      await made.store.clear().catch(() => {});
+      await made.store.close();
+      await made.release();
+    },
+  };
+}
+
+/** A cloakroom store for a scenario id, with what to release afterwards (clients the bench opened). */
+export async function makeCloakroomStore(id: string, extra: Record<string, unknown> = {}): Promise<{ store: CloakroomStore; release(): Promise<void> }> {
+  const none = async (): Promise<void> => {};
+  switch (id) {
+    case "cr-memory": {
+      const { MemoryStore } = await importOrSkip<{ MemoryStore: new (o?: object) => CloakroomStore }>("cloakroom");
+      return { store: new MemoryStore(extra), release: none };
+    }
+    case "cr-sqlite": {
+      const { SqliteStore } = await importOrSkip<{ SqliteStore: new (o: object) => CloakroomStore }>("cloakroom/sqlite");
+      const { tmpdir } = await import("node:os");
+      const { join } = await import("node:path");
+      const { rm } = await import("node:fs/promises");
+      const path = join(tmpdir(), `cloakroom-bench-${process.pid}-${Date.now()}.db`);
+      return {
+        store: new SqliteStore({ path, ...extra }),
+        release: async () => {
+          for (const suffix of ["", "-wal", "-shm"]) await rm(path + suffix, { force: true });
+        },
+      };
+    }
+    case "cr-redis":
+    case "cr-redis-cached": {
+      const { RedisStore } = await importOrSkip<{ RedisStore: new (o: object) => CloakroomStore }>("cloakroom/redis");
+      const { Redis } = await import("ioredis");
+      const client = new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1 });
+      const redisStore = new RedisStore({ client, prefix: `${PREFIX}${id}:`, ...extra });
+      if (id === "cr-redis") return { store: redisStore, release: async () => void (await client.quit()) };
+      const cached = await importOrSkip<Record<string, new (o: object) => unknown>>("cloakroom/cached");
+      const CachedStore = cached.CachedStore;
+      const Channel = cached.RedisInvalidationChannel;
+      if (!CachedStore || !Channel) throw new SkipScenario("cloakroom/cached lacks CachedStore or RedisInvalidationChannel");
+      const subscriber = new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1 });
+      let store: CloakroomStore;
+      try {
+        store = new CachedStore({ store: redisStore, invalidation: new Channel({ client, subscriber, channel: `${PREFIX}invalidation` }) }) as CloakroomStore;
+      } catch (error) {
+        throw new SkipScenario(`CachedStore could not be built (${firstLine(error)})`);
+      }
+      return {
+        store,
+        release: async () => {
+          await client.quit();
+          await subscriber.quit();
+        },
+      };
+    }
+    case "cr-postgres": {
+      const { PostgresStore } = await importOrSkip<{ PostgresStore: new (o: object) => CloakroomStore }>("cloakroom/postgres");
+      return { store: new PostgresStore({ connectionString: POSTGRES_URL, tableName: TABLE, ...extra }), release: none };
+    }
+    case "cr-memcached": {
+      const { MemcachedStore } = await importOrSkip<{ MemcachedStore: new (o: object) => CloakroomStore }>("cloakroom/memcached");
+      return { store: new MemcachedStore({ servers: MEMCACHED_SERVERS, prefix: PREFIX, ...extra }), release: none };
+    }
+    default:
+      throw new Error(`unknown scenario ${id}`);
+  }
+}

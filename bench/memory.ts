@@ -1,0 +1,151 @@
+/**
+ * Memory per session: N minimal sessions (`userId` only, default 1,000,000), inserted through each store's own API.
+ * - in the heap: cloakroom's MemoryStore vs express-session's MemoryStore (V8 heapUsed after a full GC, each in a
+ *   fresh process so nothing else shares the heap);
+ * - in Redis: cloakroom's RedisStore vs connect-redis (`used_memory` delta; the Redis server is shared, so the
+ *   figure carries whatever else ran meanwhile).
+ * Env: BENCH_MEMORY_SESSIONS.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { BENCH_DIR, isPortOpen } from "./lib/processes.js";
+import { forEachConcurrent, minimalExpressSession, minimalRecord, newSessionId, newStoreKey } from "./lib/fill.js";
+import { formatBytes, markdownTable, writeSection } from "./lib/report.js";
+import { PREFIX, REDIS_URL, firstLine, makeCloakroomStore } from "./lib/scenarios.js";
+
+const COUNT = Number(process.env.BENCH_MEMORY_SESSIONS ?? 1_000_000);
+const TARGET_BYTES = 200;
+
+interface Measured {
+  store: string;
+  where: string;
+  bytes: number | null;
+  seconds: number;
+  note?: string;
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc!();
+  (globalThis as { gc?: () => void }).gc!();
+}
+
+/** Child mode: fill one in-process store and print the heap delta as JSON. */
+async function measureHeap(which: string): Promise<void> {
+  const now = Date.now();
+  let store: unknown;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  if (which === "cloakroom") {
+    const { MemoryStore } = (await import("cloakroom")) as unknown as { MemoryStore: new (o: object) => { create(k: string, r: object): Promise<void>; size: number } };
+    const s = new MemoryStore({ sweepInterval: 0 });
+    for (let i = 0; i < COUNT; i += 1) await s.create(newStoreKey(), minimalRecord(`user-${i}`, now));
+    store = s;
+  } else {
+    const { default: session } = await import("express-session");
+    const s = new session.MemoryStore();
+    for (let i = 0; i < COUNT; i += 1) s.set(newSessionId(), minimalExpressSession(`user-${i}`) as never);
+    store = s;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  console.log(JSON.stringify({ bytes: (after - before) / COUNT, seconds, alive: store !== undefined }));
+}
+
+function heapInChild(which: string): Measured {
+  const label = which === "cloakroom" ? "cloakroom MemoryStore" : "express-session MemoryStore";
+  const child = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--max-old-space-size=4096", "--import", join(BENCH_DIR, "lib/register.mjs"), fileURLToPath(import.meta.url), `--heap=${which}`],
+    { encoding: "utf8", env: { ...process.env } },
+  );
+  const line = child.stdout.trim().split("\n").pop() ?? "";
+  try {
+    const { bytes, seconds } = JSON.parse(line) as { bytes: number; seconds: number };
+    return { store: label, where: "V8 heap", bytes, seconds };
+  } catch {
+    return { store: label, where: "V8 heap", bytes: null, seconds: 0, note: `failed: ${child.stderr.trim().split("\n").pop()}` };
+  }
+}
+
+async function usedMemory(info: () => Promise<string>): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await info())![1]);
+}
+
+async function measureRedis(): Promise<Measured[]> {
+  if (!(await isPortOpen(6379))) return [{ store: "Redis", where: "Redis used_memory", bytes: null, seconds: 0, note: "skipped: Redis not reachable" }];
+  const { createClient } = await import("redis");
+  const admin = createClient({ url: REDIS_URL });
+  await admin.connect();
+  const info = (): Promise<string> => admin.info("memory");
+  const results: Measured[] = [];
+  const now = Date.now();
+
+  // cloakroom RedisStore, through its API.
+  try {
+    const made = await makeCloakroomStore("cr-redis", { prefix: `${PREFIX}memory:` });
+    const store = made.store as unknown as { create(k: string, r: object): Promise<void>; clear(): Promise<void>; close(): Promise<void> };
+    await store.clear();
+    const before = await usedMemory(info);
+    const started = performance.now();
+    await forEachConcurrent(COUNT, 512, (i) => store.create(newStoreKey(), minimalRecord(`user-${i}`, now)));
+    const seconds = (performance.now() - started) / 1000;
+    const after = await usedMemory(info);
+    results.push({ store: "cloakroom RedisStore", where: "Redis used_memory", bytes: (after - before) / COUNT, seconds, note: "record + per-user index set (one user per session)" });
+    await store.clear();
+    await store.close();
+    await made.release();
+  } catch (error) {
+    results.push({ store: "cloakroom RedisStore", where: "Redis used_memory", bytes: null, seconds: 0, note: `skipped: ${firstLine(error)}` });
+  }
+
+  // connect-redis, through its API (the way express-session calls it).
+  const { RedisStore } = await import("connect-redis");
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  const prefix = `${PREFIX}memory-es:`;
+  const store = new RedisStore({ client, prefix });
+  const before = await usedMemory(info);
+  const started = performance.now();
+  await forEachConcurrent(COUNT, 512, () => store.set(newSessionId(), minimalExpressSession("user") as never));
+  const seconds = (performance.now() - started) / 1000;
+  const after = await usedMemory(info);
+  results.push({ store: "connect-redis", where: "Redis used_memory", bytes: (after - before) / COUNT, seconds });
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 5000 })) {
+    const keys = (Array.isArray(batch) ? batch : [batch]) as string[];
+    if (keys.length) await client.del(keys);
+  }
+  await client.quit();
+  await admin.quit();
+  return results;
+}
+
+async function main(): Promise<void> {
+  const heapArg = process.argv.find((a) => a.startsWith("--heap="));
+  if (heapArg) return measureHeap(heapArg.slice("--heap=".length));
+  console.log(`memory per session: ${COUNT.toLocaleString("en")} minimal sessions per store`);
+  const results: Measured[] = [heapInChild("cloakroom"), heapInChild("express-session")];
+  console.log(`  heap: ${results.map((r) => `${r.store} ${r.bytes === null ? r.note : formatBytes(r.bytes)}`).join(", ")}`);
+  results.push(...(await measureRedis()));
+  const ours = results.find((r) => r.store === "cloakroom MemoryStore")?.bytes ?? null;
+  const markdown = [
+    `## Memory per session (${COUNT.toLocaleString("en")} sessions holding only \`userId\`)`,
+    "",
+    markdownTable(
+      ["store", "measured as", "bytes per session", "insert time", "note"],
+      results.map((r) => [r.store, r.where, r.bytes === null ? "—" : formatBytes(r.bytes), r.bytes === null ? "—" : `${r.seconds.toFixed(1)} s`, r.note ?? ""]),
+    ),
+    "",
+    `Target: cloakroom MemoryStore ≤ ${TARGET_BYTES} B per minimal session — ${ours === null ? "not measured" : ours <= TARGET_BYTES ? `met (${Math.round(ours)} B)` : `**missed** (${Math.round(ours)} B)`}.`,
+    "Keys count: cloakroom keys are 43-character SHA-256 hashes of the ticket, express-session's are 32-character ids.",
+  ].join("\n");
+  console.log(`\n${markdown}`);
+  await writeSection("memory", markdown, { count: COUNT, results });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

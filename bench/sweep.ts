@@ -1,0 +1,157 @@
+/**
+ * Sweep: the time to remove N expired sessions (default 1,000,000) per store, and the worst event-loop stall while
+ * it runs (a 1 ms interval timer's largest lateness, and monitorEventLoopDelay's p99).
+ * The stores get an injected clock: N sessions are stored "now", the clock moves past their idle timeout, then
+ * `sweep()` runs. PostgreSQL rows are multiplied server-side from one row the store wrote (INSERT … SELECT over
+ * generate_series), which takes seconds instead of minutes of single inserts.
+ * Env: BENCH_SWEEP_SESSIONS, BENCH_SWEEP_STORES (default cr-memory,cr-sqlite,cr-postgres).
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import pg from "pg";
+import { detectServices } from "./lib/processes.js";
+import { markdownTable, writeSection } from "./lib/report.js";
+import { POSTGRES_URL, SCENARIOS, firstLine, makeCloakroomStore } from "./lib/scenarios.js";
+import { minimalExpressSession, minimalRecord, newSessionId, newStoreKey } from "./lib/fill.js";
+
+const COUNT = Number(process.env.BENCH_SWEEP_SESSIONS ?? 1_000_000);
+const IDS = (process.env.BENCH_SWEEP_STORES ?? "cr-memory,cr-sqlite,cr-postgres").split(",");
+const IDLE = 30 * 60_000;
+
+type Store = { create(k: string, r: object): Promise<void>; sweep(): Promise<number>; clear(): Promise<void>; close(): Promise<void> };
+
+interface StallReport {
+  seconds: number;
+  worstStallMs: number;
+  p99DelayMs: number;
+}
+
+/** Run `work` while watching the event loop. */
+async function watchLoop<T>(work: () => Promise<T>): Promise<StallReport & { value: T }> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  let last = performance.now();
+  let worst = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 1);
+    last = now;
+  }, 1);
+  histogram.enable();
+  const started = performance.now();
+  const value = await work();
+  const seconds = (performance.now() - started) / 1000;
+  histogram.disable();
+  clearInterval(ticker);
+  worst = Math.max(worst, performance.now() - last - 1);
+  return { value, seconds, worstStallMs: Math.max(0, worst), p99DelayMs: Math.max(0, histogram.percentile(99) / 1e6 - 1) };
+}
+
+/** Multiply the one row already in the table to `count` rows, with fresh keys and users. */
+async function multiplyPostgresRows(count: number): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    const table = (await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'cloakroom_bench_sessions%' AND table_name LIKE $1 LIMIT 1",
+      [`%${process.env.BENCH_TAG ? `_${process.env.BENCH_TAG}` : "sessions"}`],
+    )).rows[0]?.table_name;
+    if (!table) throw new Error("bench table not found");
+    const columns = (await client.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+      [table],
+    )).rows.map((r) => r.column_name);
+    const replaced: Record<string, string> = {
+      key_hash: "sha256(convert_to('bench-' || g, 'UTF8'))",
+      key: "'bench-' || g",
+      user_id: "'user-' || g",
+    };
+    const select = columns.map((c) => replaced[c] ?? `t.${c}`).join(", ");
+    await client.query(`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${select} FROM ${table} t CROSS JOIN generate_series(2, $1::int) g`, [count]);
+  } finally {
+    await client.end();
+  }
+}
+
+async function measureStore(id: string): Promise<string[]> {
+  let clock = Date.now();
+  const made = await makeCloakroomStore(id, { now: () => clock, sweepInterval: 0 });
+  const store = made.store as unknown as Store;
+  try {
+    await store.clear();
+    const t0 = performance.now();
+    const record = (i: number): object => minimalRecord(`user-${i}`, clock, IDLE);
+    if (id === "cr-postgres") {
+      await store.create(newStoreKey(), record(0));
+      await multiplyPostgresRows(COUNT);
+    } else {
+      for (let i = 0; i < COUNT; i += 1) await store.create(newStoreKey(), record(i));
+    }
+    console.log(`  ${id}: ${COUNT.toLocaleString("en")} sessions stored in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    clock += IDLE + 60_000;
+    const report = await watchLoop(() => store.sweep());
+    console.log(`  ${id}: removed ${report.value} in ${report.seconds.toFixed(2)} s, worst stall ${report.worstStallMs.toFixed(1)} ms`);
+    const label = SCENARIOS.find((s) => s.id === id)!.label.replace(/^cloakroom \+ /, "cloakroom ");
+    return [label, report.value.toLocaleString("en"), `${report.seconds.toFixed(2)} s`, `${report.worstStallMs.toFixed(1)} ms`, `${report.p99DelayMs.toFixed(1)} ms`, ""];
+  } finally {
+    await store.clear().catch(() => {});
+    await store.close();
+    await made.release();
+  }
+}
+
+/** express-session's MemoryStore has no sweep; `all()` is the only call that drops every expired session. */
+async function measureExpressSessionMemory(): Promise<string[]> {
+  const { default: session } = await import("express-session");
+  const store = new session.MemoryStore();
+  const expires = new Date(Date.now() + 1000).toISOString();
+  for (let i = 0; i < COUNT; i += 1) {
+    const s = minimalExpressSession(`user-${i}`) as { cookie: { expires: string | null } };
+    s.cookie.expires = expires;
+    store.set(newSessionId(), s as never);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const report = await watchLoop(() => new Promise<number>((resolve) => store.all(() => resolve(COUNT))));
+  let left = 0;
+  store.length((_error: unknown, n?: number) => (left = n ?? 0));
+  return [
+    "express-session MemoryStore",
+    (COUNT - left).toLocaleString("en"),
+    `${report.seconds.toFixed(2)} s`,
+    `${report.worstStallMs.toFixed(1)} ms`,
+    `${report.p99DelayMs.toFixed(1)} ms`,
+    "no sweep: expired sessions stay until read; all() prunes them in one synchronous pass",
+  ];
+}
+
+async function main(): Promise<void> {
+  const services = await detectServices();
+  console.log(`sweep: ${COUNT.toLocaleString("en")} expired sessions per store`);
+  const rows: string[][] = [];
+  for (const id of IDS) {
+    const scenario = SCENARIOS.find((s) => s.id === id);
+    if (!scenario) throw new Error(`unknown store ${id}`);
+    const missing = scenario.needs.filter((n) => !services[n]);
+    if (missing.length) {
+      rows.push([scenario.label, "skipped", "", "", "", `${missing.join(", ")} not reachable`]);
+      continue;
+    }
+    try {
+      rows.push(await measureStore(id));
+    } catch (error) {
+      rows.push([scenario.label, "skipped", "", "", "", firstLine(error)]);
+    }
+  }
+  rows.push(await measureExpressSessionMemory());
+  rows.push(["cloakroom RedisStore, MemcachedStore", "—", "—", "—", "—", "native TTL: the server expires records, sweep() is a no-op"]);
+  const markdown = [
+    `## Sweep of ${COUNT.toLocaleString("en")} expired sessions`,
+    "",
+    markdownTable(["store", "removed", "time", "worst event-loop stall", "loop delay p99", "note"], rows),
+  ].join("\n");
+  console.log(`\n${markdown}`);
+  await writeSection("sweep", markdown, { count: COUNT, rows });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
