@@ -75,12 +75,24 @@ export function createLimiter(backend: RateLimitBackend, limit: LimitOptions, ke
       requireMethods(backend.pool, ["query"], "backend.pool (a pg.Pool)");
       const tableName = checkIdentifier(backend.tableName ?? DEFAULT_TABLE, "backend.tableName");
       const schemaName = backend.schemaName && checkIdentifier(backend.schemaName, "backend.schemaName");
-      return withReadiness("postgres", (done) =>
-        new RateLimiterPostgres(
+      let limiter: RateLimiterPostgres | undefined;
+      return withReadiness("postgres", (done) => {
+        limiter = new RateLimiterPostgres(
           { ...base, storeClient: backend.pool, storeType: "pool", tableName, ...(schemaName ? { schemaName } : {}) },
-          done,
-        ),
-      );
+          (error?: Error) => {
+            // Two limiters (or two instances) creating the table at once: PostgreSQL's CREATE TABLE IF NOT EXISTS is
+            // not race-free and one of them fails with duplicate_object / unique_violation. The table exists then.
+            const code = (error as { code?: string } | undefined)?.code;
+            if (error && (code === "42710" || code === "23505" || code === "42P07")) {
+              if (limiter) (limiter as unknown as { tableCreated: boolean }).tableCreated = true;
+              done();
+              return;
+            }
+            done(error);
+          },
+        );
+        return limiter;
+      });
     }
     case "sqlite": {
       requireMethods(backend.database, ["prepare", "transaction"], "backend.database (a better-sqlite3 Database)");
