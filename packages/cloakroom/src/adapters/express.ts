@@ -49,16 +49,26 @@ function settle(promise: Promise<unknown>, callback: Callback | undefined): Prom
 
 /** `req.session`: the core Session with express-session's callback forms, one shim over the Promise API. */
 export class ExpressSession extends Session {
-  readonly #req: IncomingMessage & { session?: unknown };
+  readonly #req: IncomingMessage & { session?: unknown; sessionID?: string | null };
 
   constructor(manager: SessionManager, req: IncomingMessage) {
     super(manager);
     this.#req = req;
   }
 
+  /** Settle `promise` for the caller, after bringing `req.sessionID` up to date with this session's ticket. */
+  #settle(promise: Promise<unknown>, callback: Callback | undefined): Promise<void> | undefined {
+    return settle(
+      promise.then(() => {
+        if (this.#req.session === this) this.#req.sessionID = this.id;
+      }),
+      callback,
+    );
+  }
+
   // @ts-expect-error -- returns a Promise without a callback, like every method here (express-session: callback only)
   override regenerate(callback?: Callback): Promise<void> | undefined {
-    return settle(super.regenerate(), callback);
+    return this.#settle(super.regenerate(), callback);
   }
 
   // @ts-expect-error -- see regenerate
@@ -69,12 +79,12 @@ export class ExpressSession extends Session {
 
   // @ts-expect-error -- see regenerate
   override reload(callback?: Callback): Promise<void> | undefined {
-    return settle(super.reload(), callback);
+    return this.#settle(super.reload(), callback);
   }
 
   // @ts-expect-error -- see regenerate
   override save(callback?: Callback): Promise<void> | undefined {
-    return settle(super.save(), callback);
+    return this.#settle(super.save(), callback);
   }
 
   // @ts-expect-error -- express-session's touch() is synchronous; ours also settles a callback or a Promise
@@ -90,7 +100,7 @@ export class ExpressSession extends Session {
 
   // @ts-expect-error -- see regenerate
   override rotate(callback?: Callback): Promise<void> | undefined {
-    return settle(super.rotate(), callback);
+    return this.#settle(super.rotate(), callback);
   }
 }
 
@@ -173,15 +183,13 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
     if (!path.startsWith(cookiePath)) return next();
 
     const perRequestCookie = typeof cookieOption === "function" ? { ...cookieOption(req), ...(name === undefined ? {} : { name }) } : undefined;
-    const userAgent = req.headers["user-agent"];
-    const ip = req.ip ?? req.socket.remoteAddress;
     manager
       .load(
         {
           cookieHeader: req.headers.cookie,
           secure: isSecure(req, proxy),
-          ...(ip === undefined ? {} : { ip }),
-          ...(userAgent === undefined ? {} : { userAgent }),
+          // Resolved only when a record is created or an event logged: req.ip runs Express's trust-proxy rules.
+          client: () => ({ ip: req.ip ?? req.socket.remoteAddress, userAgent: req.headers["user-agent"] }),
           ...(perRequestCookie ? { cookie: perRequestCookie } : {}),
           ...(genid ? { generateTicket: () => genid(req) } : {}),
         },
@@ -189,9 +197,10 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
       )
       .then((session) => {
         req.session = session;
-        Object.defineProperty(req, "sessionID", { get: () => stateOf(session).ticket, configurable: true, enumerable: true });
+        // A plain property (express-session's too), kept current by the session's methods.
+        req.sessionID = session.id;
         req.sessionStore = store;
-        interceptResponse({ req, res, session, manager, unsetDestroys });
+        interceptResponse(res, { req, session, manager, unsetDestroys });
         next();
       }, next);
   } as SessionMiddleware;
@@ -201,63 +210,101 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
   return middleware as SessionMiddleware;
 }
 
-/** Commit before the response is finished, so the client never gets an answer before its session is written. */
-function interceptResponse(context: {
+/** What one response's interception needs; kept on the response, so the wrappers below are shared functions. */
+interface Interception {
   req: SessionRequest;
-  res: ServerResponse;
   session: ExpressSession;
   manager: SessionManager;
   unsetDestroys: boolean;
-}): void {
-  const { req, res, session, manager, unsetDestroys } = context;
-  const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
-  const end = res.end as (...args: unknown[]) => ServerResponse;
-  let ended = false;
-  let failed = false;
-  let appended: string | null = null;
+  writeHead: (...args: unknown[]) => ServerResponse;
+  end: (...args: unknown[]) => ServerResponse;
+  ended: boolean;
+  /** The session's part of the response is decided (committed, or failed closed): writeHead adds nothing more. */
+  settled: boolean;
+  /** The Set-Cookie line this middleware put on the response, if any. */
+  appended: string | null;
+}
 
-  /** Put the session's Set-Cookie line on the response, replacing the one this middleware put there before. */
-  function applyCookie(line: string | null): void {
-    if (!line || line === appended || res.headersSent) return;
-    setSessionCookie(res, line, appended);
-    appended = line;
-  }
+const INTERCEPTION = Symbol("cloakroom.interception");
+type InterceptedResponse = ServerResponse & { [INTERCEPTION]: Interception };
 
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!failed) applyCookie(manager.prepare(session));
-    return writeHead.apply(this, args);
-  } as ServerResponse["writeHead"];
+/**
+ * Commit before the response is finished, so the client never gets an answer before its session is written.
+ * express-session patches res.end the same way (STYLE.md: keep such interception inside the adapter). The wrappers
+ * are shared functions reading their state from the response: no closures allocated per request.
+ */
+function interceptResponse(res: ServerResponse, context: Pick<Interception, "req" | "session" | "manager" | "unsetDestroys">): void {
+  const interception: Interception = {
+    req: context.req,
+    session: context.session,
+    manager: context.manager,
+    unsetDestroys: context.unsetDestroys,
+    writeHead: res.writeHead as Interception["writeHead"],
+    end: res.end as Interception["end"],
+    ended: false,
+    settled: false,
+    appended: null,
+  };
+  (res as InterceptedResponse)[INTERCEPTION] = interception;
+  res.writeHead = interceptedWriteHead as ServerResponse["writeHead"];
+  res.end = interceptedEnd as ServerResponse["end"];
+}
 
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
-    if (ended) return end.apply(this, args);
-    ended = true;
-    finish().then(
-      () => end.apply(res, args),
-      () => failClosed(args),
-    );
-    return res;
-  } as ServerResponse["end"];
+/** Put the session's Set-Cookie line on the response, replacing the one this middleware put there before. */
+function applyCookie(res: ServerResponse, interception: Interception, line: string | null): void {
+  if (!line || line === interception.appended || res.headersSent) return;
+  setSessionCookie(res, line, interception.appended);
+  interception.appended = line;
+}
 
-  async function finish(): Promise<void> {
-    const current = req.session;
-    if (unsetDestroys && current !== session && !stateOf(session).destroyed) await manager.destroy(session);
-    applyCookie(await manager.commit(session));
-  }
+function interceptedWriteHead(this: InterceptedResponse): ServerResponse {
+  const i = this[INTERCEPTION];
+  if (!i.settled) applyCookie(this, i, i.manager.prepare(i.session));
+  // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+  return i.writeHead.apply(this, arguments as unknown as unknown[]);
+}
 
-  function failClosed(args: unknown[]): void {
-    if (res.headersSent) {
-      // The status line is out already: finish the response as written; the session change is lost.
-      end.apply(res, args);
-      return;
+function interceptedEnd(this: InterceptedResponse): ServerResponse {
+  const i = this[INTERCEPTION];
+  // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+  const args = arguments as unknown as unknown[];
+  if (i.ended) return i.end.apply(this, args);
+  i.ended = true;
+  const unset = i.unsetDestroys && i.req.session !== i.session && !stateOf(i.session).destroyed;
+  if (!unset) {
+    // The request is over, its data final. With nothing to write, end now: no store call, no promise hop.
+    const line = i.manager.prepare(i.session, { final: true });
+    if (!i.manager.hasPendingWrite(i.session)) {
+      applyCookie(this, i, line);
+      i.settled = true;
+      return i.end.apply(this, args);
     }
-    // Fail closed: the session could not be written, so the client must not believe it was (a 503, no cookie).
-    failed = true;
-    for (const header of res.getHeaderNames()) res.removeHeader(header);
-    res.statusCode = 503;
-    res.setHeader("content-type", "text/plain; charset=utf-8");
-    res.setHeader("cache-control", "no-store");
-    end.call(res, "Service Unavailable");
   }
+  const pending = unset ? i.manager.destroy(i.session).then(() => i.manager.commit(i.session)) : i.manager.commit(i.session);
+  pending.then(
+    (line) => {
+      applyCookie(this, i, line);
+      i.settled = true;
+      i.end.apply(this, args);
+    },
+    () => failClosed(this, i, args),
+  );
+  return this;
+}
+
+function failClosed(res: ServerResponse, i: Interception, args: unknown[]): void {
+  i.settled = true;
+  if (res.headersSent) {
+    // The status line is out already: finish the response as written; the session change is lost.
+    i.end.apply(res, args);
+    return;
+  }
+  // Fail closed: the session could not be written, so the client must not believe it was (a 503, no cookie).
+  for (const header of res.getHeaderNames()) res.removeHeader(header);
+  res.statusCode = 503;
+  res.setHeader("content-type", "text/plain; charset=utf-8");
+  res.setHeader("cache-control", "no-store");
+  i.end.call(res, "Service Unavailable");
 }
 
 /** The middleware factory, with express-session's attached exports (`session.Store`, `session.MemoryStore`, …). */

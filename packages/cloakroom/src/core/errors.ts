@@ -29,12 +29,18 @@ export class SessionStoreUnavailableError extends ServiceUnavailableError {
   }
 }
 
-/** Run a store call and turn any failure into a {@link SessionStoreUnavailableError} that keeps the cause. */
-export async function callStore<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
+/**
+ * Run a store call and turn any failure into a {@link SessionStoreUnavailableError} that keeps the cause.
+ * Not an async function: on the hot path one `.then` costs less than an async frame around an `await`.
+ */
+export function callStore<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  const wrap = (error: unknown): never => {
     if (error instanceof SessionStoreUnavailableError || error instanceof TypeError) throw error;
     throw new SessionStoreUnavailableError(operation, error);
+  };
+  try {
+    return call().then(undefined, wrap);
+  } catch (error) {
+    return Promise.reject(error).then(undefined, wrap);
   }
 }

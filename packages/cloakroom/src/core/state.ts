@@ -39,6 +39,8 @@ export interface SessionState {
   /** Request facts captured for the record's meta. */
   ip?: string;
   userAgent?: string;
+  /** Resolves ip and userAgent on first use (then removed). */
+  client?: () => { ip?: string | undefined; userAgent?: string | undefined };
   /** Ticket generator for this request (express-session's `genid(req)`), when configured. */
   generateTicket?: () => string;
 }
@@ -76,8 +78,8 @@ export function loadData(session: object, state: SessionState, data: Record<stri
   for (const key of Object.keys(data)) {
     const json = serializeValue(data[key]);
     if (json === undefined) continue;
-    // Each request gets its own copy, so mutating nested values never reaches the store's copy by reference.
-    const value: unknown = JSON.parse(json);
+    // Stores hand out copies (a contract rule), so the value is this request's own: no second copy needed.
+    const value: unknown = data[key];
     if (key === state.identityKey) defineIdentity(session, state, value);
     else Object.defineProperty(session, key, { value, enumerable: true, writable: true, configurable: true });
     state.snapshot.set(key, json);
@@ -104,11 +106,10 @@ function defineIdentity(session: object, state: SessionState, initial: unknown):
 
 /** The top-level keys that changed since the baseline, as a store patch. */
 export interface DataChanges {
+  /** Changed or new keys with their values as JSON gives them back (what every store will return). */
   set: Record<string, unknown>;
   unset: string[];
-  /** The current data as plain JSON values (what a new record stores). */
-  current: Record<string, unknown>;
-  /** The serialized current data (the next baseline). */
+  /** The serialized current data (the next baseline, and the source of {@link currentData}). */
   serialized: Map<string, string>;
   changed: boolean;
 }
@@ -116,21 +117,19 @@ export interface DataChanges {
 /**
  * Compare the session's data with its baseline. Nested mutation is caught because each top-level value is compared
  * in serialized form (express-session hashes the whole session instead; this also says WHICH keys changed).
+ * Only changed keys are parsed back, so a read-only request costs one JSON.stringify per key.
  */
 export function diffData(session: object, snapshot: Map<string, string>): DataChanges {
   const set: Record<string, unknown> = {};
-  const current: Record<string, unknown> = {};
   const serialized = new Map<string, string>();
   const unset: string[] = [];
   let changed = false;
   for (const key of Object.keys(session)) {
     const json = serializeValue((session as Record<string, unknown>)[key]);
     if (json === undefined) continue;
-    const value: unknown = JSON.parse(json);
-    defineKey(current, key, value);
     serialized.set(key, json);
     if (snapshot.get(key) !== json) {
-      defineKey(set, key, value);
+      defineKey(set, key, JSON.parse(json));
       changed = true;
     }
   }
@@ -140,7 +139,14 @@ export function diffData(session: object, snapshot: Map<string, string>): DataCh
       changed = true;
     }
   }
-  return { set, unset, current, serialized, changed };
+  return { set, unset, serialized, changed };
+}
+
+/** The whole current data as plain JSON values (what a new record stores). */
+export function currentData(changes: DataChanges): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const [key, json] of changes.serialized) defineKey(data, key, JSON.parse(json));
+  return data;
 }
 
 function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
