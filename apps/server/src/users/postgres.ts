@@ -2,7 +2,7 @@
 import { ServiceUnavailableError } from "cloakroom";
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { assertTableName, type NewUser, type UserRecord, type UserRepository } from "./types.js";
+import { assertTableName, toUser, type NewUser, type UserRecord, type UserRepository, type UserRow } from "./types.js";
 
 /** Options for {@link PostgresUserRepository}. */
 export interface PostgresUserRepositoryOptions {
@@ -12,28 +12,6 @@ export interface PostgresUserRepositoryOptions {
   tableName?: string;
   /** @default Date.now */
   now?: () => number;
-}
-
-interface UserRow {
-  id: string;
-  email: string;
-  password_hash: string;
-  disabled: boolean;
-  created_at: string | number;
-  updated_at: string | number;
-}
-
-function toUser(row: UserRow | undefined): UserRecord | null {
-  if (!row) return null;
-  return {
-    id: row.id,
-    email: row.email,
-    passwordHash: row.password_hash,
-    disabled: row.disabled,
-    // BIGINT comes back as a string from pg.
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Accounts in SQLite (better-sqlite3): the default, embedded, nothing to set up. */
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import { assertTableName, type NewUser, type UserRecord, type UserRepository } from "./types.js";
+import { assertTableName, toUser, type NewUser, type UserRecord, type UserRepository, type UserRow } from "./types.js";
 
 /** Options for {@link SqliteUserRepository}. */
 export interface SqliteUserRepositoryOptions {
@@ -11,27 +11,6 @@ export interface SqliteUserRepositoryOptions {
   tableName?: string;
   /** @default Date.now */
   now?: () => number;
-}
-
-interface UserRow {
-  id: string;
-  email: string;
-  password_hash: string;
-  disabled: number;
-  created_at: number;
-  updated_at: number;
-}
-
-function toUser(row: UserRow | undefined): UserRecord | null {
-  if (!row) return null;
-  return {
-    id: row.id,
-    email: row.email,
-    passwordHash: row.password_hash,
-    disabled: row.disabled === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 /**

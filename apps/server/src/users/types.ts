@@ -11,6 +11,29 @@ export interface UserRecord {
   updatedAt: number;
 }
 
+/** A users-table row as either driver returns it (SQLite: 0/1 and numbers; PostgreSQL: booleans and BIGINT strings). */
+export interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  disabled: boolean | number;
+  created_at: string | number;
+  updated_at: string | number;
+}
+
+/** A row as a {@link UserRecord}, or `null` for no row. */
+export function toUser(row: UserRow | undefined): UserRecord | null {
+  if (!row) return null;
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    disabled: row.disabled === true || row.disabled === 1,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
 /** What {@link UserRepository.createUser} needs. */
 export interface NewUser {
   email: string;

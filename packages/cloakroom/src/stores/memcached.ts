@@ -424,13 +424,8 @@ export class MemcachedStore implements SessionStore {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = (await this.client.get<string>(key))?.value;
       if (current !== undefined) return String(current);
-      const fresh = initialCounter().toString();
-      try {
-        await this.client.add(key, fresh, { lifetime: 0 });
-        return fresh;
-      } catch (error) {
-        if (!isStatus(error, "NOT_STORED")) throw error;
-      }
+      const created = await this.addFreshCounter(key);
+      if (created !== null) return created;
     }
     throw new Error(`counter ${key} vanished repeatedly (memcached evicting under memory pressure?)`);
   }
@@ -443,15 +438,22 @@ export class MemcachedStore implements SessionStore {
       } catch (error) {
         if (!isStatus(error, "NOT_FOUND")) throw error;
       }
-      const fresh = initialCounter().toString();
-      try {
-        await this.client.add(key, fresh, { lifetime: 0 });
-        return fresh;
-      } catch (error) {
-        if (!isStatus(error, "NOT_STORED")) throw error;
-      }
+      const created = await this.addFreshCounter(key);
+      if (created !== null) return created;
     }
     throw new Error(`counter ${key} vanished repeatedly (memcached evicting under memory pressure?)`);
+  }
+
+  /** Create the counter with a fresh value (add, so concurrent creators agree); `null` when another client won. */
+  private async addFreshCounter(key: string): Promise<string | null> {
+    const fresh = initialCounter().toString();
+    try {
+      await this.client.add(key, fresh, { lifetime: 0 });
+      return fresh;
+    } catch (error) {
+      if (!isStatus(error, "NOT_STORED")) throw error;
+      return null;
+    }
   }
 
   private async deleteItem(key: string): Promise<void> {
