@@ -13,6 +13,7 @@ import type { ServerConfig } from "./config.js";
 import type { RouteContext, SessionManager } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { instrumentStore } from "./instrumented-store.js";
+import { logAuthEvent } from "./logger.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { apiRoutes, requireJsonBody } from "./routes/api.js";
 import { operationalRoutes } from "./routes/health.js";
@@ -74,7 +75,13 @@ export function createApp(deps: AppDeps): ServerApp {
   const spray = createTicketSprayGuard({ logger, metrics, now });
   const sessions = session({
     secret: deps.secrets,
-    onEvent: spray.onSessionEvent,
+    onEvent(event) {
+      spray.onSessionEvent(event);
+      // OWASP Session Management CS "Binding": a User-Agent change is logged for detection, never acted on.
+      if (event.type === "user_agent_changed") {
+        logAuthEvent(logger, "session.user_agent_changed", { ...(event.userId ? { userId: event.userId } : {}), ...(event.ip ? { ip: event.ip } : {}) });
+      }
+    },
     store,
     cookie: { secure: config.cookieSecure, sameSite: "lax", httpOnly: true, maxAge: null },
     idleTimeout: config.idleTimeout,

@@ -70,7 +70,8 @@ export type AuthEvent =
   | "sessions.revoked_others"
   | "csrf.rejected"
   | "session.user_unavailable"
-  | "session.ticket_spray";
+  | "session.ticket_spray"
+  | "session.user_agent_changed";
 
 /** Fields an auth event may carry: identifiers only, never secrets. */
 export interface AuthEventFields {
@@ -89,7 +90,7 @@ export interface AuthEventFields {
 export function logAuthEvent(logger: Logger, event: AuthEvent, fields: AuthEventFields = {}): void {
   const { sessionKey, ...rest } = fields;
   const line = { event, ...rest, session: labelSessionKey(sessionKey) };
-  const failure = /failure|failed|throttled|rejected|unavailable|spray/.test(event);
+  const failure = /failure|failed|throttled|rejected|unavailable|spray|user_agent_changed/.test(event);
   if (failure) logger.warn(line, event);
   else logger.info(line, event);
 }

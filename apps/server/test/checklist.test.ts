@@ -88,6 +88,20 @@ describe("security checklist rows (HTTP level)", () => {
     expect((await api(request(server.app), "post", "/api/login", { email: "order@example.com", password: GOOD_PASSWORD })).status).toBe(200);
   });
 
+  it("a User-Agent change mid-session is logged (detection only) and the session keeps working", async () => {
+    await registerViaApi(server.app, "agent@example.com");
+    const login = await api(request(server.app), "post", "/api/login", { email: "agent@example.com", password: GOOD_PASSWORD }).set("User-Agent", "Firefox/128");
+    const cookie = sessionCookieOf(login)!;
+    const before = server.logs.length;
+    expect((await request(server.app).get("/api/me").set("Cookie", cookie).set("User-Agent", "Firefox/128")).status).toBe(200);
+    expect(server.logs.slice(before).some((l) => l.includes("session.user_agent_changed"))).toBe(false);
+    expect((await request(server.app).get("/api/me").set("Cookie", cookie).set("User-Agent", "curl/8.5")).status).toBe(200);
+    const lines = server.logs.slice(before).filter((l) => l.includes('"session.user_agent_changed"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"level":40');
+    expect(lines[0]).not.toContain(cookie.slice(cookie.indexOf("=") + 1, cookie.indexOf("=") + 20));
+  });
+
   it("duplicate JSON keys: the last one wins (JSON.parse), as for every parser, and nothing else changes", async () => {
     const res = await request(server.app)
       .post("/api/login")

@@ -189,7 +189,9 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
           cookieHeader: req.headers.cookie,
           secure: isSecure(req, proxy),
           // Resolved only when a record is created or an event logged: req.ip runs Express's trust-proxy rules.
-          client: () => ({ ip: req.ip ?? req.socket.remoteAddress, userAgent: req.headers["user-agent"] }),
+          // A header read is cheap: the User-Agent is compared with the session's on every load (detection only).
+          ...(req.headers["user-agent"] === undefined ? {} : { userAgent: req.headers["user-agent"] }),
+          client: () => ({ ip: req.ip ?? req.socket.remoteAddress }),
           ...(perRequestCookie ? { cookie: perRequestCookie } : {}),
           ...(genid ? { generateTicket: () => genid(req) } : {}),
         },

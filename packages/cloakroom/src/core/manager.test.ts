@@ -372,6 +372,21 @@ describe("SessionManager", () => {
     });
   });
 
+  describe("binding (detection only)", () => {
+    it("reports a User-Agent change on a live session and still serves it", async () => {
+      const { manager, events } = setup();
+      const first = await manager.load({ cookieHeader: undefined, secure: false, userAgent: "Firefox/1" });
+      first.userId = "u1";
+      const cookie = cookieFrom(await manager.commit(first));
+      const same = await manager.load({ cookieHeader: cookie, secure: false, userAgent: "Firefox/1" });
+      expect(events.some((e) => e.type === "user_agent_changed")).toBe(false);
+      expect(same.userId).toBe("u1");
+      const other = await manager.load({ cookieHeader: cookie, secure: false, userAgent: "curl/8" });
+      expect(other.userId).toBe("u1");
+      expect(events.filter((e) => e.type === "user_agent_changed")).toEqual([expect.objectContaining({ userId: "u1" })]);
+    });
+  });
+
   describe("session.cookie (express-session's Cookie)", () => {
     it("reports and changes the persistent lifetime, and mirrors the resolved attributes", async () => {
       const { manager, load } = setup({ cookie: { sameSite: "strict" } });

@@ -14,7 +14,16 @@ import type { SessionRecord, SessionStore } from "./types.js";
 
 /** Something worth logging or counting. Never carries a ticket: `keyLabel` is a short hash of the store key. */
 export interface SessionEvent {
-  type: "invalid_cookie" | "ambiguous_cookie" | "unknown_session" | "created" | "rotated" | "destroyed" | "revoked";
+  type:
+    | "invalid_cookie"
+    | "ambiguous_cookie"
+    | "unknown_session"
+    | "created"
+    | "rotated"
+    | "destroyed"
+    | "revoked"
+    /** A live session came back with another User-Agent than it was created with: worth logging, never a reason to refuse (OWASP: binding is for detection). */
+    | "user_agent_changed";
   keyLabel?: string;
   userId?: string | null;
   ip?: string;
@@ -228,6 +237,10 @@ export class SessionManager {
     if (!record || !isLive(record, this.now())) {
       this.emit({ type: "unknown_session", keyLabel: logLabelOf(key), ...ipOf(state) });
       return session;
+    }
+    const agent = context.userAgent?.slice(0, USER_AGENT_LIMIT);
+    if (agent !== undefined && record.meta.userAgent !== undefined && agent !== record.meta.userAgent) {
+      this.emit({ type: "user_agent_changed", keyLabel: logLabelOf(key), userId: record.userId, ...ipOf(state) });
     }
     state.ticket = found.ticket;
     state.key = key;
