@@ -11,88 +11,13 @@ import { attachState, currentData, diffData, loadData, stateOf, type DataChanges
 import { generateTicket, logLabelOf, storeKeyOf, type RandomBytes } from "./ticket.js";
 import { isLive, resolveTimeoutPolicy, shouldTouch, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
 import type { SessionRecord, SessionStore } from "./types.js";
+import { USER_AGENT_LIMIT, checkGeneratedTicket, clientOf, ipOf, isSessionStore, normalizeSecrets, persistentMaxAge, summarize } from "./manager-helpers.js";
+import type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
 
-/** Something worth logging or counting. Never carries a ticket: `keyLabel` is a short hash of the store key. */
-export interface SessionEvent {
-  type:
-    | "invalid_cookie"
-    | "ambiguous_cookie"
-    | "unknown_session"
-    | "created"
-    | "rotated"
-    | "destroyed"
-    | "revoked"
-    /** A live session came back with another User-Agent than it was created with: worth logging, never a reason to refuse (OWASP: binding is for detection). */
-    | "user_agent_changed";
-  keyLabel?: string;
-  userId?: string | null;
-  ip?: string;
-  /** For "revoked": how many sessions. */
-  count?: number;
-}
+export type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
+export { isSessionStore } from "./manager-helpers.js";
 
-/** Options of {@link SessionManager}. Durations in ms. */
-export interface SessionManagerOptions {
-  store: SessionStore;
-  /** One secret or several: the first signs, all verify. At least 32 characters in production. */
-  secret: string | Buffer | readonly (string | Buffer)[];
-  /** Cookie attributes; see {@link CookieOptions} for defaults. */
-  cookie?: CookieOptions;
-  /** @default 30 min (or `cookie.maxAge` when set) */
-  idleTimeout?: number;
-  /** @default 12 h (or `cookie.maxAge` when longer) */
-  absoluteTimeout?: number;
-  /** No store write for a read-only request until this long after the last write. @default min(60 s, idleTimeout / 2) */
-  touchAfter?: number;
-  /** The data key that names the user; a change to it rotates the ticket. @default "userId" */
-  identityKey?: string;
-  /** Store new sessions that hold no data (express-session's default is true). @default false */
-  saveUninitialized?: boolean;
-  /** Send the cookie on every response. @default false */
-  rolling?: boolean;
-  /** Slide the idle window on every request, ignoring touchAfter (express-session's resave for touch-less stores). @default false */
-  resave?: boolean;
-  /** Keys are SHA-256(ticket) (true), or the raw ticket for legacy express-session stores (false). @default true */
-  hashKeys?: boolean;
-  /** @default Date.now */
-  now?: () => number;
-  /** @default node:crypto randomBytes */
-  randomBytes?: RandomBytes;
-  onEvent?: (event: SessionEvent) => void;
-}
-
-/** What an adapter knows about the request. */
-export interface RequestContext {
-  /** The raw Cookie header (repeated headers joined with "; "). */
-  cookieHeader: string | undefined;
-  /** The request arrived over HTTPS, by the adapter's proxy rules. */
-  secure: boolean;
-  ip?: string;
-  userAgent?: string;
-  /**
-   * The client's address and User-Agent, asked for only when they are needed (a new record's meta, an event):
-   * resolving `req.ip` through Express's trust-proxy rules costs microseconds a read-only request need not pay.
-   */
-  client?: () => { ip?: string | undefined; userAgent?: string | undefined };
-  /** Per-request cookie options (express-session's `cookie` as a function); defaults to the manager's. */
-  cookie?: CookieOptions;
-  /** Per-request ticket generator (express-session's `genid(req)`). */
-  generateTicket?: () => string;
-}
-
-/** One entry of a user's device list. */
-export interface SessionSummary {
-  key: string;
-  createdAt: number;
-  touchedAt: number;
-  idleExpiresAt: number;
-  absoluteExpiresAt: number;
-  expiresAt: number;
-  persistent: boolean;
-  ip?: string;
-  userAgent?: string;
-}
-
+/** What commit() will do, decided once per request (see docs/architecture.md, "Commit"). */
 type Plan = (
   | { kind: "none" }
   | { kind: "create" | "rotate"; ticket: string; key: string }
@@ -103,10 +28,6 @@ type Plan = (
   changes: DataChanges;
   final: boolean;
 };
-
-const USER_AGENT_LIMIT = 512;
-const MIN_PRODUCTION_SECRET = 32;
-let warnedShortSecret = false;
 
 /**
  * Loads and commits sessions. One per application.
@@ -529,74 +450,3 @@ type DecidedPlan = Plan extends infer P ? (P extends Plan ? Omit<P, "changes" | 
 
 /** The plan decided for a state since its last commit (kept outside the state so the state stays plain data). */
 const plans = new WeakMap<SessionState, Plan>();
-
-function persistentMaxAge(cookieMaxAge: number | null, absoluteExpiresAt: number, now: number): number | null {
-  return cookieMaxAge === null ? null : Math.min(cookieMaxAge, absoluteExpiresAt - now);
-}
-
-function summarize(key: string, record: SessionRecord): SessionSummary {
-  const summary: SessionSummary = {
-    key,
-    createdAt: record.createdAt,
-    touchedAt: record.touchedAt,
-    idleExpiresAt: record.idleExpiresAt,
-    absoluteExpiresAt: record.absoluteExpiresAt,
-    expiresAt: Math.min(record.idleExpiresAt, record.absoluteExpiresAt),
-    persistent: record.cookieMaxAge !== null,
-  };
-  if (record.meta.ip !== undefined) summary.ip = record.meta.ip;
-  if (record.meta.userAgent !== undefined) summary.userAgent = record.meta.userAgent;
-  return summary;
-}
-
-/** The client's facts, resolved once per request from the adapter's lazy `client()` (or given up front). */
-function clientOf(state: SessionState): { ip?: string; userAgent?: string } {
-  if (state.client) {
-    const client = state.client();
-    delete state.client;
-    if (client.ip !== undefined) state.ip = client.ip;
-    if (client.userAgent !== undefined) state.userAgent = client.userAgent.slice(0, USER_AGENT_LIMIT);
-  }
-  const facts: { ip?: string; userAgent?: string } = {};
-  if (state.ip !== undefined) facts.ip = state.ip;
-  if (state.userAgent !== undefined) facts.userAgent = state.userAgent;
-  return facts;
-}
-
-function ipOf(state: SessionState): { ip?: string } {
-  const { ip } = clientOf(state);
-  return ip === undefined ? {} : { ip };
-}
-
-function checkGeneratedTicket(ticket: unknown): string {
-  if (typeof ticket !== "string" || ticket.length < 16 || ticket.length > 256) {
-    throw new TypeError("genid option must return a string of 16 to 256 characters");
-  }
-  return ticket;
-}
-
-function normalizeSecrets(secret: SessionManagerOptions["secret"]): (string | Buffer)[] {
-  if (secret === undefined || secret === null || (typeof secret === "string" && secret === "")) {
-    throw new TypeError("secret option required for sessions");
-  }
-  const secrets = Array.isArray(secret) ? [...secret] : [secret as string | Buffer];
-  const shortest = Math.min(...secrets.map((s) => (typeof s === "string" || Buffer.isBuffer(s) ? s.length : 0)));
-  if (shortest < MIN_PRODUCTION_SECRET) {
-    if (process.env.NODE_ENV === "production") {
-      throw new TypeError(`secret option: every secret must be at least ${MIN_PRODUCTION_SECRET} characters in production`);
-    }
-    if (!warnedShortSecret) {
-      warnedShortSecret = true;
-      process.emitWarning(`cloakroom: a session secret is shorter than ${MIN_PRODUCTION_SECRET} characters; this is refused when NODE_ENV=production`);
-    }
-  }
-  return secrets;
-}
-
-/** Whether a value implements the (Promise-based) SessionStore contract, as opposed to a legacy express-session store. */
-export function isSessionStore(store: unknown): store is SessionStore {
-  const s = store as Partial<SessionStore> | null;
-  return !!s && typeof s === "object" && typeof s.capabilities === "object" && typeof s.get === "function" &&
-    typeof s.create === "function" && typeof s.patch === "function" && typeof s.touch === "function" &&
-    typeof s.destroy === "function" && typeof s.destroyByUser === "function";
-}

@@ -1,0 +1,80 @@
+/** Small pure helpers of the SessionManager: option checks, summaries, the lazily resolved client facts. */
+import type { SessionManagerOptions, SessionSummary } from "./manager-types.js";
+import type { SessionState } from "./state.js";
+import type { SessionRecord, SessionStore } from "./types.js";
+
+/** The longest User-Agent kept in a record's meta. */
+export const USER_AGENT_LIMIT = 512;
+const MIN_PRODUCTION_SECRET = 32;
+let warnedShortSecret = false;
+
+export function persistentMaxAge(cookieMaxAge: number | null, absoluteExpiresAt: number, now: number): number | null {
+  return cookieMaxAge === null ? null : Math.min(cookieMaxAge, absoluteExpiresAt - now);
+}
+
+export function summarize(key: string, record: SessionRecord): SessionSummary {
+  const summary: SessionSummary = {
+    key,
+    createdAt: record.createdAt,
+    touchedAt: record.touchedAt,
+    idleExpiresAt: record.idleExpiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    expiresAt: Math.min(record.idleExpiresAt, record.absoluteExpiresAt),
+    persistent: record.cookieMaxAge !== null,
+  };
+  if (record.meta.ip !== undefined) summary.ip = record.meta.ip;
+  if (record.meta.userAgent !== undefined) summary.userAgent = record.meta.userAgent;
+  return summary;
+}
+
+/** The client's facts, resolved once per request from the adapter's lazy `client()` (or given up front). */
+export function clientOf(state: SessionState): { ip?: string; userAgent?: string } {
+  if (state.client) {
+    const client = state.client();
+    delete state.client;
+    if (client.ip !== undefined) state.ip = client.ip;
+    if (client.userAgent !== undefined) state.userAgent = client.userAgent.slice(0, USER_AGENT_LIMIT);
+  }
+  const facts: { ip?: string; userAgent?: string } = {};
+  if (state.ip !== undefined) facts.ip = state.ip;
+  if (state.userAgent !== undefined) facts.userAgent = state.userAgent;
+  return facts;
+}
+
+export function ipOf(state: SessionState): { ip?: string } {
+  const { ip } = clientOf(state);
+  return ip === undefined ? {} : { ip };
+}
+
+export function checkGeneratedTicket(ticket: unknown): string {
+  if (typeof ticket !== "string" || ticket.length < 16 || ticket.length > 256) {
+    throw new TypeError("genid option must return a string of 16 to 256 characters");
+  }
+  return ticket;
+}
+
+export function normalizeSecrets(secret: SessionManagerOptions["secret"]): (string | Buffer)[] {
+  if (secret === undefined || secret === null || (typeof secret === "string" && secret === "")) {
+    throw new TypeError("secret option required for sessions");
+  }
+  const secrets = Array.isArray(secret) ? [...secret] : [secret as string | Buffer];
+  const shortest = Math.min(...secrets.map((s) => (typeof s === "string" || Buffer.isBuffer(s) ? s.length : 0)));
+  if (shortest < MIN_PRODUCTION_SECRET) {
+    if (process.env.NODE_ENV === "production") {
+      throw new TypeError(`secret option: every secret must be at least ${MIN_PRODUCTION_SECRET} characters in production`);
+    }
+    if (!warnedShortSecret) {
+      warnedShortSecret = true;
+      process.emitWarning(`cloakroom: a session secret is shorter than ${MIN_PRODUCTION_SECRET} characters; this is refused when NODE_ENV=production`);
+    }
+  }
+  return secrets;
+}
+
+/** Whether a value implements the (Promise-based) SessionStore contract, as opposed to a legacy express-session store. */
+export function isSessionStore(store: unknown): store is SessionStore {
+  const s = store as Partial<SessionStore> | null;
+  return !!s && typeof s === "object" && typeof s.capabilities === "object" && typeof s.get === "function" &&
+    typeof s.create === "function" && typeof s.patch === "function" && typeof s.touch === "function" &&
+    typeof s.destroy === "function" && typeof s.destroyByUser === "function";
+}
