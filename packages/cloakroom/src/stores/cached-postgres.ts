@@ -11,7 +11,7 @@
  * installed.
  */
 import type pg from "pg";
-import type { Invalidation, InvalidationChannel } from "./cached.js";
+import type { Invalidation, InvalidationChannel } from "./cached-channel.js";
 
 /** Options of {@link PostgresInvalidationChannel}. Pass `pool`, `connectionString`, or both. */
 export interface PostgresInvalidationChannelOptions {

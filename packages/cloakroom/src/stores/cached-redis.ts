@@ -9,7 +9,7 @@
  * Only type imports from ioredis: `cloakroom/cached` must load for PostgreSQL users who do not have ioredis installed.
  */
 import type { Cluster, Redis } from "ioredis";
-import type { Invalidation, InvalidationChannel } from "./cached.js";
+import type { Invalidation, InvalidationChannel } from "./cached-channel.js";
 
 /** Options of {@link RedisInvalidationChannel}. */
 export interface RedisInvalidationChannelOptions {
