@@ -26,10 +26,7 @@
 import type { MemcacheClient } from "memcache-client";
 import type { MultiCasRetrievalResponse, MultiRetrievalResponse } from "memcache-client";
 import { expiresAtOf } from "../core/types.js";
-
-export { MEMCACHED_MAX_RELATIVE_EXPTIME, memcachedExptime } from "./memcached-codec.js";
 import { MAX_CAS_ATTEMPTS, PREFIX_PATTERN, applyPatch, covers, createClient, decodeEntry, digest, initialCounter, isStatus, jitteredBackoff, memcachedExptime, storeError, type LoadedEntry, type StoredEntry } from "./memcached-codec.js";
-
 import type {
   BaseStoreOptions,
   SessionPatch,
@@ -38,6 +35,8 @@ import type {
   StoreCapabilities,
   StoredSession,
 } from "../core/types.js";
+
+export { MEMCACHED_MAX_RELATIVE_EXPTIME, memcachedExptime } from "./memcached-codec.js";
 
 /** Options of {@link MemcachedStore}. Give `client` or `servers`, not both. */
 export interface MemcachedStoreOptions extends BaseStoreOptions {
