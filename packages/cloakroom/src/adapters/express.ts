@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CookieOptions } from "../core/cookie.js";
 import { SessionManager, isSessionStore, type SessionManagerOptions } from "../core/manager.js";
+import { resolveTimeoutPolicy } from "../core/timeouts.js";
 import { Session, SessionCookie } from "../core/session.js";
 import { stateOf } from "../core/state.js";
 import type { SessionData, SessionStore } from "../core/types.js";
@@ -131,16 +132,18 @@ function setSessionCookie(res: ServerResponse, line: string, replacing: string |
   res.setHeader("cache-control", "no-store");
 }
 
-function resolveStore(options: SessionOptions, manager: Pick<SessionManagerOptions, "idleTimeout" | "absoluteTimeout" | "identityKey" | "now">): { store: SessionStore; legacy: boolean } {
+function resolveStore(options: SessionOptions, cookieMaxAge: unknown): { store: SessionStore; legacy: boolean } {
   const store = options.store ?? new MemoryStore();
   if (isSessionStore(store)) return { store, legacy: false };
   if (isLegacyStore(store)) {
+    // The lifetimes the manager will use, so sessions that express-session wrote get them too.
+    const policy = resolveTimeoutPolicy(options, typeof cookieMaxAge === "number" ? cookieMaxAge : null);
     return {
       store: new LegacyStoreAdapter(store, {
-        idleTimeout: manager.idleTimeout ?? 30 * 60_000,
-        absoluteTimeout: manager.absoluteTimeout ?? 12 * 60 * 60_000,
-        ...(manager.identityKey ? { identityKey: manager.identityKey } : {}),
-        ...(manager.now ? { now: manager.now } : {}),
+        idleTimeout: policy.idleTimeout,
+        absoluteTimeout: policy.absoluteTimeout,
+        ...(options.identityKey ? { identityKey: options.identityKey } : {}),
+        ...(options.now ? { now: options.now } : {}),
       }),
       legacy: true,
     };
@@ -167,7 +170,7 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
   const cookieOption = options.cookie;
   const staticCookie: CookieOptions = typeof cookieOption === "function" ? {} : { ...cookieOption };
   if (name !== undefined) staticCookie.name = name;
-  const { store, legacy } = resolveStore(options, options);
+  const { store, legacy } = resolveStore(options, staticCookie.maxAge ?? null);
   if (store instanceof MemoryStore && process.env.NODE_ENV === "production") {
     console.warn("cloakroom: MemoryStore keeps sessions in this process only; use a shared store when running several instances.");
   }

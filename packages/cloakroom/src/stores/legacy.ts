@@ -6,7 +6,6 @@
  * changing different keys can still lose one — use a native store for that), and a per-user index (listByUser is
  * unsupported; destroyByUser works only when the store has `all()`).
  */
-import { EventEmitter } from "node:events";
 import type { SessionPatch, SessionRecord, SessionStore, StoreCapabilities, StoredSession } from "../core/types.js";
 import { expiresAtOf } from "../core/types.js";
 
@@ -76,7 +75,7 @@ function call<T>(fn: (callback: Callback<T>) => void): Promise<T | undefined> {
  * import { RedisStore } from "connect-redis";
  * app.use(session({ secret, store: new RedisStore({ client }) })); // wrapped automatically by cloakroom/express
  */
-export class LegacyStoreAdapter extends EventEmitter implements SessionStore {
+export class LegacyStoreAdapter implements SessionStore {
   readonly capabilities: StoreCapabilities;
   readonly legacy: LegacyStore;
   private connected = true;
@@ -85,7 +84,6 @@ export class LegacyStoreAdapter extends EventEmitter implements SessionStore {
   private readonly now: () => number;
 
   constructor(store: LegacyStore, options: LegacyStoreAdapterOptions) {
-    super();
     this.legacy = store;
     this.options = options;
     this.identityKey = options.identityKey ?? "userId";
