@@ -318,6 +318,10 @@ describe("when the store fails", () => {
     override get(key: string) {
       return this.failing ? Promise.reject(new Error("ECONNREFUSED")) : super.get(key);
     }
+    // A failing store has nothing at hand either: every read goes to get().
+    override peek(key: string) {
+      return this.failing ? undefined : super.peek(key);
+    }
     override create(key: string, record: Parameters<MemoryStore["create"]>[1]) {
       return this.failing ? Promise.reject(new Error("ECONNREFUSED")) : super.create(key, record);
     }

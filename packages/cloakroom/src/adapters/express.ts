@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CookieOptions } from "../core/cookie.js";
-import { SessionManager, isSessionStore, type SessionManagerOptions } from "../core/manager.js";
+import { SessionManager, isSessionStore, type RequestContext, type SessionManagerOptions } from "../core/manager.js";
 import { resolveTimeoutPolicy } from "../core/timeouts.js";
 import { Session, SessionCookie } from "../core/session.js";
 import { stateOf } from "../core/state.js";
@@ -182,32 +182,33 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
 
   const middleware = function cloakroomSession(req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     if (req.session) return next();
-    const path = (req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/";
-    if (!path.startsWith(cookiePath)) return next();
-
-    const perRequestCookie = typeof cookieOption === "function" ? { ...cookieOption(req), ...(name === undefined ? {} : { name }) } : undefined;
-    manager
-      .load(
-        {
-          cookieHeader: req.headers.cookie,
-          secure: isSecure(req, proxy),
-          // Resolved only when a record is created or an event logged: req.ip runs Express's trust-proxy rules.
-          // A header read is cheap: the User-Agent is compared with the session's on every load (detection only).
-          ...(req.headers["user-agent"] === undefined ? {} : { userAgent: req.headers["user-agent"] }),
-          client: () => ({ ip: req.ip ?? req.socket.remoteAddress }),
-          ...(perRequestCookie ? { cookie: perRequestCookie } : {}),
-          ...(genid ? { generateTicket: () => genid(req) } : {}),
-        },
-        (m) => new ExpressSession(m, req),
-      )
-      .then((session) => {
-        req.session = session;
-        // A plain property (express-session's too), kept current by the session's methods.
-        req.sessionID = session.id;
-        req.sessionStore = store;
-        interceptResponse(res, { req, session, manager, unsetDestroys });
-        next();
-      }, next);
+    // express-session's check: the session applies under cookie.path only ("/", the default, is every path).
+    if (cookiePath !== "/") {
+      const path = (req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/";
+      if (!path.startsWith(cookiePath)) return next();
+    }
+    const context: RequestContext = {
+      cookieHeader: req.headers.cookie,
+      secure: isSecure(req, proxy),
+      // A header read is cheap: the User-Agent is compared with the session's on every load (detection only).
+      userAgent: req.headers["user-agent"],
+      // Resolved only when a record is created or an event logged: req.ip runs Express's trust-proxy rules.
+      client: () => ({ ip: req.ip ?? req.socket.remoteAddress }),
+      cookie: typeof cookieOption === "function" ? { ...cookieOption(req), ...(name === undefined ? {} : { name }) } : undefined,
+      generateTicket: genid ? () => genid(req) : undefined,
+    };
+    const loaded = manager.loadNow(context, (m) => new ExpressSession(m, req));
+    const start = (session: ExpressSession): void => {
+      req.session = session;
+      // A plain property (express-session's too), kept current by the session's methods.
+      req.sessionID = session.id;
+      req.sessionStore = store;
+      interceptResponse(res, req, session, manager, unsetDestroys);
+      next();
+    };
+    // A session at hand (no cookie, or a store that answered from memory) goes on at once: no promise hop.
+    if (loaded instanceof Promise) loaded.then(start, next);
+    else start(loaded);
   } as SessionMiddleware;
 
   middleware.manager = manager;
@@ -215,93 +216,70 @@ function createSessionMiddleware(options: SessionOptions): SessionMiddleware {
   return middleware as SessionMiddleware;
 }
 
-/** What one response's interception needs; kept on the response, so the wrappers below are shared functions. */
-interface Interception {
-  req: SessionRequest;
-  session: ExpressSession;
-  manager: SessionManager;
-  unsetDestroys: boolean;
-  writeHead: (...args: unknown[]) => ServerResponse;
-  end: (...args: unknown[]) => ServerResponse;
-  ended: boolean;
-  /** The session's part of the response is decided (committed, or failed closed): writeHead adds nothing more. */
-  settled: boolean;
-  /** The Set-Cookie line this middleware put on the response, if any. */
-  appended: string | null;
-}
-
-const INTERCEPTION = Symbol("cloakroom.interception");
-type InterceptedResponse = ServerResponse & { [INTERCEPTION]: Interception };
-
 /**
  * Commit before the response is finished, so the client never gets an answer before its session is written.
- * express-session patches res.end the same way (STYLE.md: keep such interception inside the adapter). The wrappers
- * are shared functions reading their state from the response: no closures allocated per request.
+ * express-session patches res.end the same way (STYLE.md: keep such interception inside the adapter).
+ * The two wrappers are closures over this request's state rather than shared functions reading a symbol property:
+ * on Express's req/res objects every added property costs V8 a fresh hidden class (Express's setPrototypeOf leaves
+ * them off the shared transition tree), which measured more than two small closures.
  */
-function interceptResponse(res: ServerResponse, context: Pick<Interception, "req" | "session" | "manager" | "unsetDestroys">): void {
-  const interception: Interception = {
-    req: context.req,
-    session: context.session,
-    manager: context.manager,
-    unsetDestroys: context.unsetDestroys,
-    writeHead: res.writeHead as Interception["writeHead"],
-    end: res.end as Interception["end"],
-    ended: false,
-    settled: false,
-    appended: null,
+function interceptResponse(res: ServerResponse, req: SessionRequest, session: ExpressSession, manager: SessionManager, unsetDestroys: boolean): void {
+  const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
+  const end = res.end as (...args: unknown[]) => ServerResponse;
+  let ended = false;
+  /** The session's part of the response is decided (committed, or failed closed): writeHead adds nothing more. */
+  let settled = false;
+  /** The Set-Cookie line this middleware put on the response, if any. */
+  let appended: string | null = null;
+
+  const applyCookie = (line: string | null): void => {
+    if (!line || line === appended || res.headersSent) return;
+    setSessionCookie(res, line, appended);
+    appended = line;
   };
-  (res as InterceptedResponse)[INTERCEPTION] = interception;
-  res.writeHead = interceptedWriteHead as ServerResponse["writeHead"];
-  res.end = interceptedEnd as ServerResponse["end"];
-}
+  const failClosed = (args: unknown[]): void => {
+    settled = true;
+    failClosedResponse(res, end, args);
+  };
 
-/** Put the session's Set-Cookie line on the response, replacing the one this middleware put there before. */
-function applyCookie(res: ServerResponse, interception: Interception, line: string | null): void {
-  if (!line || line === interception.appended || res.headersSent) return;
-  setSessionCookie(res, line, interception.appended);
-  interception.appended = line;
-}
+  res.writeHead = function interceptedWriteHead(this: ServerResponse): ServerResponse {
+    if (!settled) applyCookie(manager.prepare(session));
+    // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+    return writeHead.apply(this, arguments as unknown as unknown[]);
+  } as ServerResponse["writeHead"];
 
-function interceptedWriteHead(this: InterceptedResponse): ServerResponse {
-  const i = this[INTERCEPTION];
-  if (!i.settled) applyCookie(this, i, i.manager.prepare(i.session));
-  // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
-  return i.writeHead.apply(this, arguments as unknown as unknown[]);
-}
-
-function interceptedEnd(this: InterceptedResponse): ServerResponse {
-  const i = this[INTERCEPTION];
-  // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
-  const args = arguments as unknown as unknown[];
-  if (i.ended) return i.end.apply(this, args);
-  i.ended = true;
-  const unset = i.unsetDestroys && i.req.session !== i.session && !stateOf(i.session).destroyed;
-  if (!unset) {
-    // The request is over, its data final. With nothing to write, end now: no store call, no promise hop.
-    const line = i.manager.prepare(i.session, { final: true });
-    if (!i.manager.hasPendingWrite(i.session)) {
-      applyCookie(this, i, line);
-      i.settled = true;
-      return i.end.apply(this, args);
+  res.end = function interceptedEnd(this: ServerResponse): ServerResponse {
+    // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+    const args = arguments as unknown as unknown[];
+    if (ended) return end.apply(this, args);
+    ended = true;
+    const unset = unsetDestroys && req.session !== session && !stateOf(session).destroyed;
+    if (!unset) {
+      // The request is over, its data final. With nothing to write, end now: no store call, no promise hop.
+      const line = manager.finish(session);
+      if (line !== undefined) {
+        applyCookie(line);
+        settled = true;
+        return end.apply(this, args);
+      }
     }
-  }
-  const pending = unset ? i.manager.destroy(i.session).then(() => i.manager.commit(i.session)) : i.manager.commit(i.session);
-  pending.then(
-    (line) => {
-      applyCookie(this, i, line);
-      i.settled = true;
-      i.end.apply(this, args);
-    },
-    () => failClosed(this, i, args),
-  );
-  return this;
+    const pending = unset ? manager.destroy(session).then(() => manager.commit(session)) : manager.commit(session);
+    pending.then(
+      (line) => {
+        applyCookie(line);
+        settled = true;
+        end.apply(this, args);
+      },
+      () => failClosed(args),
+    );
+    return this;
+  } as ServerResponse["end"];
 }
 
-function failClosed(res: ServerResponse, i: Interception, args: unknown[]): void {
-  i.settled = true;
+function failClosedResponse(res: ServerResponse, end: (...args: unknown[]) => ServerResponse, args: unknown[]): void {
   if (res.headersSent) {
     // The status line is out already: finish the response as written; the session change is lost.
-    i.end.apply(res, args);
+    end.apply(res, args);
     return;
   }
   // Fail closed: the session could not be written, so the client must not believe it was (a 503, no cookie).
@@ -309,7 +287,7 @@ function failClosed(res: ServerResponse, i: Interception, args: unknown[]): void
   res.statusCode = 503;
   res.setHeader("content-type", "text/plain; charset=utf-8");
   res.setHeader("cache-control", "no-store");
-  i.end.call(res, "Service Unavailable");
+  end.call(res, "Service Unavailable");
 }
 
 /** The middleware factory, with express-session's attached exports (`session.Store`, `session.MemoryStore`, …). */

@@ -31,7 +31,7 @@ export function summarize(key: string, record: SessionRecord): SessionSummary {
 export function clientOf(state: SessionState): { ip?: string; userAgent?: string } {
   if (state.client) {
     const client = state.client();
-    delete state.client;
+    state.client = undefined;
     if (client.ip !== undefined) state.ip = client.ip;
     if (client.userAgent !== undefined) state.userAgent = client.userAgent.slice(0, USER_AGENT_LIMIT);
   }

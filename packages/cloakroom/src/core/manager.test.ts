@@ -453,10 +453,48 @@ describe("SessionManager", () => {
       const cookie = cookieFrom(await manager.commit(s));
       const boom = new Error("connection refused");
       memory.get = () => Promise.reject(boom);
+      memory.peek = () => undefined; // not in memory: the manager must ask get()
       const error = await load(cookie).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SessionStoreUnavailableError);
       expect((error as Error).cause).toBe(boom);
       expect((error as SessionStoreUnavailableError).status).toBe(503);
+    });
+
+    it("a store whose synchronous peek() throws fails the load the same way (a rejection, never a throw)", async () => {
+      const { manager, memory, load } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const cookie = cookieFrom(await manager.commit(s));
+      const boom = new Error("cache corrupted");
+      memory.peek = () => {
+        throw boom;
+      };
+      const pending = manager.loadNow({ cookieHeader: cookie, secure: false });
+      expect(pending).toBeInstanceOf(Promise);
+      const error = await (pending as Promise<unknown>).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionStoreUnavailableError);
+      expect((error as Error).cause).toBe(boom);
+    });
+
+    it("loadNow() answers synchronously when the store can peek, and through get() when it cannot", async () => {
+      const { manager, memory, load } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const cookie = cookieFrom(await manager.commit(s));
+      const now = manager.loadNow({ cookieHeader: cookie, secure: false });
+      expect(now).not.toBeInstanceOf(Promise);
+      expect((now as { userId?: string }).userId).toBe("u1");
+      let gets = 0;
+      const get = memory.get.bind(memory);
+      memory.get = (key: string) => {
+        gets++;
+        return get(key);
+      };
+      memory.peek = () => undefined;
+      const later = manager.loadNow({ cookieHeader: cookie, secure: false });
+      expect(later).toBeInstanceOf(Promise);
+      expect(((await later) as { userId?: string }).userId).toBe("u1");
+      expect(gets).toBe(1);
     });
   });
 

@@ -7,7 +7,7 @@ import { resolveCookie, readCookieValues, serializeClearingCookie, serializeSess
 import { callStore } from "./errors.js";
 import { Session } from "./session.js";
 import { createSigner, type Signer } from "./signing.js";
-import { attachState, currentData, diffData, loadData, stateOf, type DataChanges, type SessionState } from "./state.js";
+import { EMPTY_SNAPSHOT, attachState, currentData, diffData, loadData, stateOf, type DataChanges, type SessionState } from "./state.js";
 import { generateTicket, logLabelOf, storeKeyOf, type RandomBytes } from "./ticket.js";
 import { isLive, resolveTimeoutPolicy, shouldTouch, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
 import type { SessionRecord, SessionStore } from "./types.js";
@@ -110,6 +110,19 @@ export class SessionManager {
     context: RequestContext,
     create: (manager: SessionManager) => S = (manager) => new Session(manager) as S,
   ): Promise<S> {
+    return this.loadNow(context, create);
+  }
+
+  /**
+   * {@link load}, synchronously when it can be: without a cookie to look up, or when the store can answer from
+   * memory ({@link SessionStore.peek}), the session comes back as is, not in a Promise. Adapters use it so that a
+   * request whose session is at hand pays no promise hop.
+   * @throws {SessionStoreUnavailableError} (as a rejection) when the store fails
+   */
+  loadNow<S extends object = Session>(
+    context: RequestContext,
+    create: (manager: SessionManager) => S = (manager) => new Session(manager) as S,
+  ): S | Promise<S> {
     const cookie = this.cookieFor(context);
     const state: SessionState = {
       cookie,
@@ -118,48 +131,74 @@ export class SessionManager {
       ticket: null,
       key: null,
       record: null,
-      snapshot: new Map(),
+      snapshot: EMPTY_SNAPSHOT,
       cookieMaxAge: (context.cookie ?? this.cookieOptions).maxAge ?? null,
       forceTouch: false,
       forceRotate: false,
       identityKey: this.identityKey,
       identityAssigned: false,
+      identity: undefined,
       destroyed: false,
       clearCookie: false,
       setCookie: null,
+      plan: null,
+      ip: context.ip,
+      userAgent: context.userAgent === undefined ? undefined : context.userAgent.slice(0, USER_AGENT_LIMIT),
+      client: context.client,
+      generateTicket: context.generateTicket,
     };
-    if (context.ip !== undefined) state.ip = context.ip;
-    if (context.userAgent !== undefined) state.userAgent = context.userAgent.slice(0, USER_AGENT_LIMIT);
-    if (context.client) state.client = context.client;
-    if (context.generateTicket) state.generateTicket = context.generateTicket;
     const session = create(this);
     attachState(session, state);
-    if (!cookie) return session;
+    if (!cookie || context.cookieHeader === undefined) return session;
 
     const values = readCookieValues(context.cookieHeader, cookie.name);
     if (values.length === 0) return session;
     state.hadCookie = true;
-    const verified = values.map((value) => this.verify(value)).filter((v) => v !== null);
-    const tickets = new Set(verified.map((v) => v.ticket));
-    if (tickets.size === 0) {
+    const found = this.verifyAll(values, state);
+    if (!found) return session;
+    const key = found.key;
+    let peeked: SessionRecord | null | undefined;
+    try {
+      peeked = this.store.peek?.(key);
+    } catch (error) {
+      return callStore<S>("get", () => Promise.reject(error));
+    }
+    if (peeked !== undefined) return this.adopt(session, state, found, peeked);
+    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record));
+  }
+
+  /** The one ticket the cookie values carry, or `null` (none verifies, or two different ones do: trust neither). */
+  private verifyAll(values: string[], state: SessionState): { ticket: string; key: string; needsResign: boolean } | null {
+    let found: { ticket: string; key: string; needsResign: boolean } | null = null;
+    let ambiguous = false;
+    for (const value of values) {
+      const verified = this.verify(value);
+      if (!verified) continue;
+      if (found && found.ticket !== verified.ticket) ambiguous = true;
+      found ??= verified;
+    }
+    if (!found) {
       // A dead cookie is not cleared: a request racing a login may still carry the previous ticket, and clearing it
       // would delete the new cookie that the login response just set.
       this.emit({ type: "invalid_cookie", ...ipOf(state) });
-      return session;
+      return null;
     }
-    if (tickets.size > 1) {
+    if (ambiguous) {
       // Two different valid tickets under one name: one may be tossed in by a sibling host. Trust neither.
       this.emit({ type: "ambiguous_cookie", ...ipOf(state) });
-      return session;
+      return null;
     }
-    const found = verified[0]!;
+    return found;
+  }
+
+  /** Make `record` (what the store gave for the presented ticket) the session's, if it is live. */
+  private adopt<S extends object>(session: S, state: SessionState, found: { ticket: string; key: string; needsResign: boolean }, record: SessionRecord | null): S {
     const key = found.key;
-    const record = await callStore("get", () => this.store.get(key));
     if (!record || !isLive(record, this.now())) {
       this.emit({ type: "unknown_session", keyLabel: logLabelOf(key), ...ipOf(state) });
       return session;
     }
-    const agent = context.userAgent?.slice(0, USER_AGENT_LIMIT);
+    const agent = state.userAgent;
     if (agent !== undefined && record.meta.userAgent !== undefined && agent !== record.meta.userAgent) {
       this.emit({ type: "user_agent_changed", keyLabel: logLabelOf(key), userId: record.userId, ...ipOf(state) });
     }
@@ -186,7 +225,20 @@ export class SessionManager {
   /** Whether committing the session would write to the store (after {@link prepare}; a no-op commit can be skipped). */
   hasPendingWrite(session: object): boolean {
     const state = stateOf(session);
-    const plan = this.plan(session, state, false);
+    return this.owesWrite(state, this.plan(session, state, false));
+  }
+
+  /**
+   * The end of a request in one call: {@link prepare} with the final data, and whether a {@link commit} must follow.
+   * @returns the Set-Cookie line (or `null`) when nothing is left to write; `undefined` when commit() must run
+   */
+  finish(session: object): string | null | undefined {
+    const state = stateOf(session);
+    const plan = this.plan(session, state, true);
+    return this.owesWrite(state, plan) ? undefined : state.setCookie;
+  }
+
+  private owesWrite(state: SessionState, plan: Plan): boolean {
     if (plan.kind !== "none") return true;
     // A "none" decided before the data changed (headers sent early) still owes a patch.
     return state.record !== null && !state.destroyed && (plan.changes.changed || state.cookieMaxAge !== state.record.cookieMaxAge);
@@ -201,7 +253,7 @@ export class SessionManager {
   async commit(session: object): Promise<string | null> {
     const state = stateOf(session);
     const plan = this.plan(session, state, false);
-    plans.delete(state);
+    state.plan = null;
     const now = this.now();
     // A plan decided at the end of the request saw the final data; one decided when headers went out may not have.
     const changes = plan.final ? plan.changes : diffData(session, state.snapshot);
@@ -260,7 +312,7 @@ export class SessionManager {
     this.forget(state);
     loadData(session, state, {});
     state.destroyed = true;
-    plans.delete(state);
+    state.plan = null;
     state.setCookie = hadTicket && state.cookie ? serializeClearingCookie(state.cookie) : null;
   }
 
@@ -274,7 +326,7 @@ export class SessionManager {
     loadData(session, state, {});
     state.destroyed = false;
     state.clearCookie = hadTicket;
-    plans.delete(state);
+    state.plan = null;
   }
 
   /** Re-read the session's data from the store. @throws {Error} "failed to load session" when it is gone */
@@ -286,7 +338,7 @@ export class SessionManager {
     state.record = record;
     state.cookieMaxAge = record.cookieMaxAge;
     loadData(session, state, record.data);
-    plans.delete(state);
+    state.plan = null;
   }
 
   /** Issue a new ticket now, keeping the data; the old ticket stops working. A no-op for a session not yet stored. */
@@ -294,7 +346,7 @@ export class SessionManager {
     const state = stateOf(session);
     if (!state.record) return;
     state.forceRotate = true;
-    plans.delete(state);
+    state.plan = null;
     await this.commit(session);
   }
 
@@ -302,7 +354,7 @@ export class SessionManager {
   touch(session: object): void {
     const state = stateOf(session);
     state.forceTouch = true;
-    plans.delete(state);
+    state.plan = null;
   }
 
   /**
@@ -358,7 +410,7 @@ export class SessionManager {
   }
 
   private plan(session: object, state: SessionState, final: boolean): Plan {
-    const existing = plans.get(state);
+    const existing = state.plan as Plan | null;
     if (existing) {
       // Keep the decision (and any ticket it issued: its cookie may be out already); refresh what changed.
       if (final && !existing.final) Object.assign(existing, { changes: diffData(session, state.snapshot), final: true });
@@ -366,7 +418,7 @@ export class SessionManager {
     }
     const changes = diffData(session, state.snapshot);
     const plan: Plan = { ...this.decide(state, changes), changes, final };
-    plans.set(state, plan);
+    state.plan = plan;
     // A line decided earlier in this request (e.g. by an explicit save()) stays unless a newer decision replaces it.
     state.setCookie = this.cookieLine(plan, state) ?? state.setCookie;
     return plan;
@@ -447,6 +499,3 @@ export class SessionManager {
 }
 
 type DecidedPlan = Plan extends infer P ? (P extends Plan ? Omit<P, "changes" | "final"> : never) : never;
-
-/** The plan decided for a state since its last commit (kept outside the state so the state stays plain data). */
-const plans = new WeakMap<SessionState, Plan>();

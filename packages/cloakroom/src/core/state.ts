@@ -36,14 +36,24 @@ export interface SessionState {
   clearCookie: boolean;
   /** The Set-Cookie line to send with the response, if any. */
   setCookie: string | null;
+  /** The identity key's current value (the key is an accessor, see {@link loadData}). */
+  identity: unknown;
+  /** What commit() will do, once decided for this request (the manager's plan; cleared when anything changes it). */
+  plan: object | null;
   /** Request facts captured for the record's meta. */
-  ip?: string;
-  userAgent?: string;
-  /** Resolves ip and userAgent on first use (then removed). */
-  client?: () => { ip?: string | undefined; userAgent?: string | undefined };
+  ip: string | undefined;
+  userAgent: string | undefined;
+  /** Resolves ip and userAgent on first use (then cleared). */
+  client: (() => { ip?: string | undefined; userAgent?: string | undefined }) | undefined;
   /** Ticket generator for this request (express-session's `genid(req)`), when configured. */
-  generateTicket?: () => string;
+  generateTicket: (() => string) | undefined;
 }
+
+/**
+ * Every state starts with the same fields in the same order (no optional ones added later), so V8 gives all of them
+ * one hidden class; and a state starts with this shared, never-mutated baseline instead of a Map of its own.
+ */
+export const EMPTY_SNAPSHOT: Map<string, string> = new Map();
 
 const STATE = Symbol("cloakroom.session.state");
 
@@ -73,7 +83,8 @@ export function serializeValue(value: unknown): string | undefined {
  */
 export function loadData(session: object, state: SessionState, data: Record<string, unknown>): void {
   for (const key of Object.keys(session)) delete (session as Record<string, unknown>)[key];
-  state.snapshot = new Map();
+  const snapshot = new Map<string, string>();
+  state.snapshot = snapshot;
   state.identityAssigned = false;
   for (const key of Object.keys(data)) {
     const json = serializeValue(data[key]);
@@ -82,7 +93,7 @@ export function loadData(session: object, state: SessionState, data: Record<stri
     const value: unknown = data[key];
     if (key === state.identityKey) defineIdentity(session, state, value);
     else Object.defineProperty(session, key, { value, enumerable: true, writable: true, configurable: true });
-    state.snapshot.set(key, json);
+    snapshot.set(key, json);
   }
 }
 
@@ -90,19 +101,26 @@ export function loadData(session: object, state: SessionState, data: Record<stri
  * The identity key is an accessor, so that assigning it — even the same user again, as the seed's
  * `req.session.userId = user._id` does at every login — is seen as a login and rotates the ticket
  * (ASVS 5.0 V7.2.4: new token at login and re-authentication). `delete` removes it like any property.
+ * The getter and setter are the same two functions for every session (the value lives in the state): V8 keeps one
+ * hidden class for all sessions instead of building a new one per request around fresh closures.
  */
 function defineIdentity(session: object, state: SessionState, initial: unknown): void {
-  let value = initial;
-  Object.defineProperty(session, state.identityKey, {
-    enumerable: true,
-    configurable: true,
-    get: () => value,
-    set: (next: unknown) => {
-      value = next;
-      state.identityAssigned = true;
-    },
-  });
+  state.identity = initial;
+  Object.defineProperty(session, state.identityKey, IDENTITY_ACCESSOR);
 }
+
+const IDENTITY_ACCESSOR: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: object): unknown {
+    return stateOf(this).identity;
+  },
+  set(this: object, next: unknown): void {
+    const state = stateOf(this);
+    state.identity = next;
+    state.identityAssigned = true;
+  },
+};
 
 /** The top-level keys that changed since the baseline, as a store patch. */
 export interface DataChanges {

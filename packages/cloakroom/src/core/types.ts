@@ -110,6 +110,15 @@ export interface SessionStore {
   get(key: string): Promise<SessionRecord | null>;
 
   /**
+   * Optional: answer `get` synchronously when the answer is already in this process's memory (the memory store, a
+   * local cache hit), so a request whose session is at hand pays no promise hop. Same rules as `get` (a copy, never an
+   * expired record); `undefined` means "not known without I/O: call get".
+   * @param key the store key
+   * @returns the record, `null` when missing or expired, or `undefined` to defer to {@link SessionStore.get}
+   */
+  peek?(key: string): SessionRecord | null | undefined;
+
+  /**
    * Store a new record under a new key (the manager only creates keys it generated). Indexes it by `record.userId`.
    * Overwrites an existing record with the same key (practically impossible with 256-bit tickets).
    */

@@ -170,6 +170,15 @@ export class MemoryStore implements SessionStore {
    * @returns a copy of the record, or `null` when missing or expired
    */
   async get(key: string): Promise<SessionRecord | null> {
+    return this.#read(key);
+  }
+
+  /** {@link get}, synchronously: everything here is in memory (a subclass may still answer `undefined`: defer to get). */
+  peek(key: string): SessionRecord | null | undefined {
+    return this.#read(key);
+  }
+
+  #read(key: string): SessionRecord | null {
     const encoded = this.#records.get(key);
     if (encoded === undefined) return null;
     const record = decodeRecord(encoded);

@@ -243,6 +243,30 @@ export function runStoreContract(name: string, factory: StoreContractFactory): v
         value.items.push("injected");
         expect((await store.get(key))!.data.box).toEqual({ items: ["a"] });
       });
+
+      it("peek(), where a store offers it, never contradicts get(): a copy or defer, nothing expired or destroyed", async () => {
+        const store = await ctx.open();
+        if (store.peek === undefined) return expect(Object.keys(store)).not.toContain("peek");
+        const [live, gone, stale] = [newKey(), newKey(), newKey()];
+        const record = sessionRecord(ctx.clock);
+        await store.create(live, record);
+        await store.create(gone, sessionRecord(ctx.clock));
+        await store.create(stale, sessionRecord(ctx.clock, { idleExpiresAt: ctx.clock.now() + SHORT_MS }));
+        await store.get(live); // a caching store answers from memory after a read
+        await store.get(gone);
+        await store.get(stale);
+        await store.destroy(gone);
+        ctx.clock.advance(SHORT_MS);
+        const peeked = store.peek(live);
+        if (peeked !== undefined) {
+          expect(peeked).toStrictEqual(record);
+          peeked!.data.theme = "light";
+          expect(store.peek(live) ?? (await store.get(live))).toStrictEqual(record);
+        }
+        expect(store.peek(newKey()) ?? null).toBeNull();
+        expect(store.peek(gone) ?? null).toBeNull();
+        expect(store.peek(stale) ?? null).toBeNull();
+      });
     });
 
     describe("patch", () => {

@@ -1,0 +1,89 @@
+/**
+ * How CachedStore copies what it hands out: JSON when JSON gives the record back exactly, structuredClone otherwise.
+ * The shared store here is a MemoryStore wrapped to return values JSON cannot carry (a Date), as a third-party store
+ * might; the channel is an in-process one that is always subscribed (the Redis and PostgreSQL channels are tested
+ * against the real servers in test/cached.store.test.ts).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { SessionRecord, SessionStore } from "../core/types.js";
+import { CachedStore } from "./cached.js";
+import type { Invalidation, InvalidationChannel } from "./cached-channel.js";
+import { MemoryStore } from "./memory.js";
+
+class LoopbackChannel implements InvalidationChannel {
+  #onMessage: ((message: Invalidation) => void) | undefined;
+  async publish(message: Invalidation): Promise<void> {
+    this.#onMessage?.(message);
+  }
+  async subscribe(onMessage: (message: Invalidation) => void, onState: (connected: boolean) => void): Promise<void> {
+    this.#onMessage = onMessage;
+    onState(true);
+  }
+  async close(): Promise<void> {}
+}
+
+/** A shared store whose get() puts a Date into `data.at`, and counts its reads. */
+class DatedStore extends MemoryStore {
+  gets = 0;
+  override async get(key: string): Promise<SessionRecord | null> {
+    this.gets++;
+    const record = await super.get(key);
+    if (record) record.data.at = new Date(0);
+    return record;
+  }
+}
+
+function recordAt(now: number): SessionRecord {
+  return {
+    userId: "user-1",
+    data: { userId: "user-1", cart: ["sku-1"] },
+    createdAt: now,
+    touchedAt: now,
+    idleExpiresAt: now + 60_000,
+    absoluteExpiresAt: now + 120_000,
+    cookieMaxAge: null,
+    version: 0,
+    meta: {},
+  };
+}
+
+const open: CachedStore[] = [];
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
+});
+
+async function cachedOver(shared: SessionStore): Promise<CachedStore> {
+  const cached = new CachedStore({ store: shared, invalidation: new LoopbackChannel(), closeStore: true });
+  open.push(cached);
+  await Promise.resolve();
+  await Promise.resolve();
+  return cached;
+}
+
+describe("CachedStore copies", () => {
+  it("a record JSON carries exactly is served from memory as a fresh copy on every hit", async () => {
+    const memory = new MemoryStore();
+    const cached = await cachedOver(memory);
+    const key = "k-json";
+    await memory.create(key, recordAt(Date.now()));
+    const first = await cached.get(key);
+    const hit = cached.peek(key);
+    expect(hit).toStrictEqual(first);
+    (hit!.data.cart as string[]).push("injected");
+    expect(cached.peek(key)).toStrictEqual(first);
+  });
+
+  it("a record JSON would change (a Date) is served from memory by structuredClone: still a Date, still a copy", async () => {
+    const shared = new DatedStore();
+    const cached = await cachedOver(shared);
+    const key = "k-date";
+    await shared.create(key, recordAt(Date.now()));
+    expect((await cached.get(key))!.data.at).toBeInstanceOf(Date);
+    const hit = cached.peek(key);
+    expect(shared.gets).toBe(1);
+    expect(hit!.data.at).toBeInstanceOf(Date);
+    expect((hit!.data.at as Date).getTime()).toBe(0);
+    (hit!.data.at as Date).setTime(5);
+    expect((cached.peek(key)!.data.at as Date).getTime()).toBe(0);
+  });
+});
