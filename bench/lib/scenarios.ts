@@ -33,10 +33,14 @@ export interface Scenario {
   matches?: string;
   /** The servers it needs, checked before starting it. */
   needs: ("redis" | "postgres" | "memcached")[];
+  /** Answers without checking a login (the baselines): no cookie is logged in, and no 401 is expected without one. */
+  authless?: boolean;
 }
 
 export const SCENARIOS: Scenario[] = [
-  { id: "bare", label: "Express, no session (baseline)", side: "baseline", needs: [] },
+  { id: "bare", label: "Express, no session (baseline)", side: "baseline", needs: [], authless: true },
+  // What any express-session-compatible middleware must do per request, and nothing else: see floorMiddleware().
+  { id: "floor", label: "Express + the compatibility floor (no cookie, no store)", side: "baseline", needs: [], authless: true },
   { id: "es-memory", label: "express-session + MemoryStore", side: "peer", needs: [] },
   { id: "es-redis", label: "express-session + connect-redis", side: "peer", needs: ["redis"] },
   { id: "jwt", label: "Express + jose JWT cookie (HS256)", side: "peer", needs: [] },
@@ -70,6 +74,8 @@ export async function buildSetup(id: string): Promise<SessionSetup> {
   switch (id) {
     case "bare":
       return { kind: "none", close: async () => {} };
+    case "floor":
+      return { kind: "session", middleware: floorMiddleware, close: async () => {} };
     case "jwt":
       return { kind: "jwt", close: async () => {} };
     case "es-memory": {
@@ -100,6 +106,32 @@ export async function buildSetup(id: string): Promise<SessionSetup> {
       return buildCloakroomSetup(id);
   }
 }
+
+/**
+ * The least a drop-in successor of express-session can do on each request, without reading a cookie or a store:
+ * put `req.session`, `req.sessionID` and `req.sessionStore` on the request, and wrap `res.writeHead` (to set the cookie
+ * as headers go out) and `res.end` (to save before the response is finished). On Express, whose setPrototypeOf on every
+ * request leaves req and res off V8's shared hidden-class transitions, each of those five properties costs a fresh
+ * hidden class; this row measures that cost, which no session middleware with express-session's API can avoid.
+ */
+const floorStore = {};
+const floorMiddleware: RequestHandler = (req, res, next) => {
+  const target = req as unknown as Record<string, unknown>;
+  target.session = { userId: "floor" };
+  target.sessionID = "floor";
+  target.sessionStore = floorStore;
+  const writeHead = res.writeHead;
+  const end = res.end;
+  res.writeHead = function (this: typeof res) {
+    // eslint-disable-next-line prefer-rest-params -- a pass-through, as the real middlewares do
+    return writeHead.apply(this, arguments as unknown as Parameters<typeof writeHead>);
+  } as typeof res.writeHead;
+  res.end = function (this: typeof res) {
+    // eslint-disable-next-line prefer-rest-params -- a pass-through, as the real middlewares do
+    return end.apply(this, arguments as unknown as Parameters<typeof end>);
+  } as typeof res.end;
+  next();
+};
 
 type NodeRedis = { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[] | string>; del(keys: string[]): Promise<number> };
 
