@@ -89,6 +89,11 @@ function resolveSameSite(value: CookieOptions["sameSite"], requestIsSecure: bool
  * @param name the cookie name
  */
 export function readCookieValues(header: string | undefined, name: string): string[] {
+  return readRawCookieValues(header, name).map(decodeCookieValue);
+}
+
+/** {@link readCookieValues} without the percent-decoding (a caller that caches by the raw text decodes on a miss). */
+export function readRawCookieValues(header: string | undefined, name: string): string[] {
   if (!header) return [];
   const values: string[] = [];
   let start = 0;
@@ -99,14 +104,14 @@ export function readCookieValues(header: string | undefined, name: string): stri
     if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
       let raw = header.slice(eq + 1, end).trim();
       if (raw.length > 1 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
-      values.push(decodeCookieValue(raw));
+      values.push(raw);
     }
     start = end + 1;
   }
   return values;
 }
 
-function decodeCookieValue(raw: string): string {
+export function decodeCookieValue(raw: string): string {
   if (!raw.includes("%")) return raw;
   try {
     return decodeURIComponent(raw);

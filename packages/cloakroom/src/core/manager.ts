@@ -3,7 +3,7 @@
  * No framework and no I/O of its own — the store does the I/O, adapters map requests and responses.
  */
 import { LRUCache } from "lru-cache";
-import { resolveCookie, readCookieValues, serializeClearingCookie, serializeSessionCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
+import { decodeCookieValue, readRawCookieValues, resolveCookie, serializeClearingCookie, serializeSessionCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
 import { callStore } from "./errors.js";
 import { Session } from "./session.js";
 import { createSigner, type Signer } from "./signing.js";
@@ -88,14 +88,17 @@ export class SessionManager {
     return this.hashKeys ? storeKeyOf(ticket) : ticket;
   }
 
-  /** Verify a signed cookie value and derive its store key, or `null` for anything we did not sign. */
-  private verify(value: string): { ticket: string; key: string; needsResign: boolean } | null {
-    const cached = this.verified.get(value);
+  /**
+   * Verify a cookie value as it appears in the header (percent-encoded) and derive its store key, or `null` for
+   * anything we did not sign. The cache is keyed by the raw text, so a returning client skips the decoding too.
+   */
+  private verify(raw: string): { ticket: string; key: string; needsResign: boolean } | null {
+    const cached = this.verified.get(raw);
     if (cached) return cached;
-    const unsigned = this.signer.unsign(value);
+    const unsigned = this.signer.unsign(decodeCookieValue(raw));
     if (!unsigned) return null;
     const entry = { ticket: unsigned.ticket, key: this.keyOf(unsigned.ticket), needsResign: unsigned.needsResign };
-    this.verified.set(value, entry);
+    this.verified.set(raw, entry);
     return entry;
   }
 
@@ -151,7 +154,7 @@ export class SessionManager {
     attachState(session, state);
     if (!cookie || context.cookieHeader === undefined) return session;
 
-    const values = readCookieValues(context.cookieHeader, cookie.name);
+    const values = readRawCookieValues(context.cookieHeader, cookie.name);
     if (values.length === 0) return session;
     state.hadCookie = true;
     const found = this.verifyAll(values, state);
@@ -417,7 +420,9 @@ export class SessionManager {
       return existing;
     }
     const changes = diffData(session, state.snapshot);
-    const plan: Plan = { ...this.decide(state, changes), changes, final };
+    const plan = this.decide(state, changes) as Plan;
+    plan.changes = changes;
+    plan.final = final;
     state.plan = plan;
     // A line decided earlier in this request (e.g. by an explicit save()) stays unless a newer decision replaces it.
     state.setCookie = this.cookieLine(plan, state) ?? state.setCookie;

@@ -28,7 +28,7 @@ class DatedStore extends MemoryStore {
   override async get(key: string): Promise<SessionRecord | null> {
     this.gets++;
     const record = await super.get(key);
-    if (record) record.data.at = new Date(0);
+    if (record) Object.assign(record.data, { at: new Date(0), unset: undefined, zero: -0 });
     return record;
   }
 }
@@ -73,7 +73,7 @@ describe("CachedStore copies", () => {
     expect(cached.peek(key)).toStrictEqual(first);
   });
 
-  it("a record JSON would change (a Date) is served from memory by structuredClone: still a Date, still a copy", async () => {
+  it("a record JSON would change (a Date, an undefined, -0) is served from memory by structuredClone: still a Date, still a copy", async () => {
     const shared = new DatedStore();
     const cached = await cachedOver(shared);
     const key = "k-date";
@@ -83,7 +83,32 @@ describe("CachedStore copies", () => {
     expect(shared.gets).toBe(1);
     expect(hit!.data.at).toBeInstanceOf(Date);
     expect((hit!.data.at as Date).getTime()).toBe(0);
+    expect("unset" in hit!.data).toBe(true);
+    expect(Object.is(hit!.data.zero, -0)).toBe(true);
     (hit!.data.at as Date).setTime(5);
     expect((cached.peek(key)!.data.at as Date).getTime()).toBe(0);
+  });
+});
+
+describe("jsonExact", () => {
+  it("accepts what JSON gives back exactly and refuses everything it would change", async () => {
+    const { jsonExact } = await import("./json-exact.js");
+    expect(jsonExact({ a: [1, "two", { three: null, four: true }], u: "\u{1F600}\u2028\0" })).toBe(true);
+    for (const changed of [
+      { at: new Date(0) },
+      { missing: undefined },
+      { n: NaN },
+      { n: -0 },
+      { big: Infinity },
+      [1, , 3], // eslint-disable-line no-sparse-arrays -- a hole comes back as null
+      { custom: new (class Point {})() },
+      { toJSON: "x" },
+      { [Symbol("s")]: 1 },
+      { map: new Map() },
+      Object.defineProperty({}, "hidden", { value: 1, enumerable: false }),
+      Object.defineProperty({}, "computed", { get: () => 1, enumerable: true }),
+    ]) {
+      expect(jsonExact(changed)).toBe(false);
+    }
   });
 });
