@@ -15,6 +15,8 @@ export interface LoadJob {
   workload: "dashboard" | "mix" | "login";
   cookies: string[];
   duration: number;
+  /** Send exactly this many requests instead of running for `duration` seconds. */
+  amount?: number;
   connections: number;
   writeRatio?: number;
 }
@@ -64,7 +66,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const instance = autocannon({
     url: `http://127.0.0.1:${job.port}`,
     connections: job.connections,
-    duration: job.duration,
+    ...(job.amount ? { amount: job.amount, timeout: 120 } : { duration: job.duration }),
     requests: requestsFor(job),
   });
   instance.on("response", (_client: unknown, statusCode: number) => {

@@ -33,7 +33,13 @@ export interface RunningServer {
 export function startServer(id: string, env: Record<string, string> = {}): Promise<RunningServer | { skipped: string }> {
   // BENCH_SERVER_FLAGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=results/profiles".
   const flags = process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? [];
-  const [command, args] = nodeCommand("server.ts", [id], SERVER_CORE, flags);
+  let [command, args] = nodeCommand("server.ts", [id], SERVER_CORE, flags);
+  // env.BENCH_SERVER_WRAPPER: a command the server runs under (instructions.ts: valgrind), unpinned.
+  const wrapper = env.BENCH_SERVER_WRAPPER?.split(" ").filter(Boolean);
+  if (wrapper?.length) {
+    const node = command === "taskset" ? args.slice(2) : [command, ...args];
+    [command, args] = [wrapper[0]!, [...wrapper.slice(1), ...node]];
+  }
   const child = spawn(command, args, { cwd: BENCH_DIR, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench:instructions -w @cloakroom/bench [-- ids]`: machine instructions per request, counted by valgrind's
+ * callgrind, so the figure does not move with other jobs on a shared machine (req/s moves by ±10 % there).
+ *
+ * For each setup the server runs twice under callgrind, once serving SMALL and once LARGE `GET /dashboard` requests
+ * (10 connections, one logged-in session); (instructions(LARGE) − instructions(SMALL)) / (LARGE − SMALL) is the cost
+ * of one request with start-up, warm-up and shutdown cancelled out. The count includes everything the server process
+ * executes (V8's compiler and garbage collector too) but not Redis or the load generator. V8 compiles on the main
+ * thread here (--no-concurrent-recompilation), so the count does not depend on how valgrind schedules threads.
+ *
+ * Needs valgrind (`apt-get install valgrind`); without it the script says so and exits 0.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SCENARIOS } from "./lib/scenarios.js";
+import { detectServices, login, startLoadGenerator, startServer, type LoadGenerator } from "./lib/processes.js";
+import { markdownTable, writeSection } from "./lib/report.js";
+
+const SMALL = Number(process.env.BENCH_INSTRUCTIONS_SMALL ?? 1000);
+const LARGE = Number(process.env.BENCH_INSTRUCTIONS_LARGE ?? 3000);
+const DEFAULT_IDS = ["bare", "floor", "jwt", "es-memory", "es-redis", "cr-memory", "cr-redis", "cr-redis-cached"];
+
+/** Total instructions of one server run that served `amount` requests, or a reason it could not run. */
+async function countRun(id: string, amount: number, load: LoadGenerator): Promise<number | string> {
+  const dir = await mkdtemp(join(tmpdir(), "cloakroom-callgrind-"));
+  try {
+    const wrapper = `valgrind --tool=callgrind --callgrind-out-file=${join(dir, "out.%p")}`;
+    const server = await startServer(id, { BENCH_SERVER_WRAPPER: wrapper });
+    if ("skipped" in server) return server.skipped;
+    try {
+      const scenario = SCENARIOS.find((s) => s.id === id)!;
+      const cookie = scenario.authless ? "none=1" : await login(server.port, "user-instructions");
+      const result = await load.run({ port: server.port, workload: "dashboard", cookies: [cookie], duration: 0, amount, connections: 10 });
+      if (result.non2xx + result.errors > 0) return `${result.non2xx} non-2xx and ${result.errors} errors`;
+      if (result.total !== amount) return `the load generator sent ${result.total} requests instead of ${amount}`;
+    } finally {
+      await server.stop();
+    }
+    // One file per process: the server's (the largest; valgrind may leave others for helper processes).
+    let total = 0;
+    for (const file of await readdir(dir)) {
+      const text = await readFile(join(dir, file), "utf8");
+      const match = /^(?:summary|totals): (\d+)/m.exec(text);
+      if (match) total = Math.max(total, Number(match[1]));
+    }
+    if (process.env.BENCH_VERBOSE) console.log(`  ${id}: ${amount} requests, ${total} instructions in all`);
+    return total > 0 ? total : "callgrind wrote no totals";
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync("valgrind", ["--version"]).status !== 0) {
+    console.log("skip: valgrind is not installed (apt-get install valgrind); nothing measured");
+    return;
+  }
+  // V8 compiles optimized code on a background thread by default; under valgrind, which runs one thread at a time,
+  // when that code arrives depends on valgrind's scheduling, and the counts of a setup came out up to 40 % apart
+  // between two server scripts. Compiling on the main thread makes the count depend on the code alone.
+  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --no-concurrent-recompilation`.trim();
+  const ids = process.argv[2]?.split(",") ?? DEFAULT_IDS;
+  const services = await detectServices();
+  const load = await startLoadGenerator();
+  const rows: { id: string; label: string; perRequest: number | null; note: string }[] = [];
+  try {
+    for (const id of ids) {
+      const scenario = SCENARIOS.find((s) => s.id === id);
+      if (!scenario) throw new Error(`unknown setup ${id}`);
+      const missing = scenario.needs.filter((n) => !services[n]);
+      if (missing.length > 0) {
+        rows.push({ id, label: scenario.label, perRequest: null, note: `skipped: ${missing.join(", ")} not reachable` });
+        continue;
+      }
+      const small = await countRun(id, SMALL, load);
+      const large = typeof small === "number" ? await countRun(id, LARGE, load) : small;
+      if (typeof small !== "number" || typeof large !== "number") {
+        rows.push({ id, label: scenario.label, perRequest: null, note: `skipped: ${String(typeof small === "number" ? large : small)}` });
+      } else {
+        rows.push({ id, label: scenario.label, perRequest: (large - small) / (LARGE - SMALL), note: "" });
+      }
+      const last = rows.at(-1)!;
+      console.log(`${id.padEnd(16)} ${last.perRequest === null ? last.note : `${Math.round(last.perRequest / 1000)}k instructions per request`}`);
+    }
+  } finally {
+    await load.stop();
+  }
+  const bare = rows.find((r) => r.id === "bare")?.perRequest ?? null;
+  const markdown = [
+    `## Instructions per request (callgrind, GET /dashboard, ${LARGE - SMALL} requests' difference)`,
+    "",
+    markdownTable(
+      ["setup", "instructions / request", "× bare Express (bare ÷ setup)", "added over bare"],
+      rows.map((r) => [
+        r.label,
+        r.perRequest === null ? r.note : `${Math.round(r.perRequest / 1000)}k`,
+        r.perRequest === null || bare === null ? "—" : `${(bare / r.perRequest).toFixed(2)}×`,
+        r.perRequest === null || bare === null ? "—" : `${Math.round((r.perRequest - bare) / 1000)}k`,
+      ]),
+    ),
+    "",
+    "Repeat runs of one setup agree within about ±2 % (V8 compiles and collects garbage on its own schedule).",
+  ].join("\n");
+  console.log(`\n${markdown}`);
+  await writeSection("instructions", markdown, { small: SMALL, large: LARGE, rows });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
