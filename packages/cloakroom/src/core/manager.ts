@@ -3,31 +3,20 @@
  * No framework and no I/O of its own — the store does the I/O, adapters map requests and responses.
  */
 import { LRUCache } from "lru-cache";
-import { decodeCookieValue, readRawCookieValues, resolveCookie, serializeClearingCookie, serializeSessionCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
+import { decodeCookieValue, readRawCookieValues, resolveCookie, serializeClearingCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
 import { callStore } from "./errors.js";
 import { Session } from "./session.js";
 import { createSigner, type Signer } from "./signing.js";
-import { EMPTY_SNAPSHOT, attachState, currentData, diffData, loadData, stateOf, type DataChanges, type SessionState } from "./state.js";
-import { generateTicket, logLabelOf, storeKeyOf, type RandomBytes } from "./ticket.js";
-import { isLive, resolveTimeoutPolicy, shouldTouch, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
+import { EMPTY_SNAPSHOT, attachState, currentData, diffData, loadData, stateOf, type SessionState } from "./state.js";
+import { logLabelOf, storeKeyOf } from "./ticket.js";
+import { isLive, resolveTimeoutPolicy, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
+import { Planner } from "./plan.js";
 import type { SessionRecord, SessionStore } from "./types.js";
-import { USER_AGENT_LIMIT, checkGeneratedTicket, clientOf, ipOf, isSessionStore, normalizeSecrets, persistentMaxAge, summarize } from "./manager-helpers.js";
+import { USER_AGENT_LIMIT, ipOf, isSessionStore, normalizeSecrets, summarize } from "./manager-helpers.js";
 import type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
 
 export type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
 export { isSessionStore } from "./manager-helpers.js";
-
-/** What commit() will do, decided once per request (see docs/architecture.md, "Commit"). */
-type Plan = (
-  | { kind: "none" }
-  | { kind: "create" | "rotate"; ticket: string; key: string }
-  | { kind: "patch" }
-  | { kind: "touch" }
-) & {
-  /** The data changes the plan was decided on, reusable by commit() when the request's data can no longer change. */
-  changes: DataChanges;
-  final: boolean;
-};
 
 /**
  * Loads and commits sessions. One per application.
@@ -45,12 +34,9 @@ export class SessionManager {
   private readonly signer: Signer;
   private readonly cookieOptions: CookieOptions;
   private readonly now: () => number;
-  private readonly randomBytes: RandomBytes | undefined;
   private readonly hashKeys: boolean;
-  private readonly saveUninitialized: boolean;
-  private readonly rolling: boolean;
-  private readonly resave: boolean;
   private readonly onEvent: ((event: SessionEvent) => void) | undefined;
+  private readonly planner: Planner;
   /** Cookie attributes per request security, settled once for the static options. */
   private readonly cookieCache = new Map<boolean, ResolvedCookie | null>();
   /**
@@ -75,12 +61,19 @@ export class SessionManager {
     this.identityKey = options.identityKey ?? "userId";
     if (typeof this.identityKey !== "string" || this.identityKey === "") throw new TypeError("identityKey option must be a non-empty string");
     this.now = options.now ?? Date.now;
-    this.randomBytes = options.randomBytes;
     this.hashKeys = options.hashKeys ?? true;
-    this.saveUninitialized = options.saveUninitialized ?? false;
-    this.rolling = options.rolling ?? false;
-    this.resave = options.resave ?? false;
     this.onEvent = options.onEvent;
+    this.planner = new Planner({
+      policy: this.policy,
+      identityKey: this.identityKey,
+      signer: this.signer,
+      now: this.now,
+      randomBytes: options.randomBytes,
+      keyOf: (ticket) => this.keyOf(ticket),
+      saveUninitialized: options.saveUninitialized ?? false,
+      rolling: options.rolling ?? false,
+      resave: options.resave ?? false,
+    });
   }
 
   /** The store key of a ticket. */
@@ -221,14 +214,14 @@ export class SessionManager {
    */
   prepare(session: object, options: { final?: boolean } = {}): string | null {
     const state = stateOf(session);
-    this.plan(session, state, options.final ?? false);
+    this.planner.plan(session, state, options.final ?? false);
     return state.setCookie;
   }
 
   /** Whether committing the session would write to the store (after {@link prepare}; a no-op commit can be skipped). */
   hasPendingWrite(session: object): boolean {
     const state = stateOf(session);
-    return this.owesWrite(state, this.plan(session, state, false));
+    return this.planner.owesWrite(state, this.planner.plan(session, state, false));
   }
 
   /**
@@ -237,14 +230,8 @@ export class SessionManager {
    */
   finish(session: object): string | null | undefined {
     const state = stateOf(session);
-    const plan = this.plan(session, state, true);
-    return this.owesWrite(state, plan) ? undefined : state.setCookie;
-  }
-
-  private owesWrite(state: SessionState, plan: Plan): boolean {
-    if (plan.kind !== "none") return true;
-    // A "none" decided before the data changed (headers sent early) still owes a patch.
-    return state.record !== null && !state.destroyed && (plan.changes.changed || state.cookieMaxAge !== state.record.cookieMaxAge);
+    const plan = this.planner.plan(session, state, true);
+    return this.planner.owesWrite(state, plan) ? undefined : state.setCookie;
   }
 
   /**
@@ -255,7 +242,7 @@ export class SessionManager {
    */
   async commit(session: object): Promise<string | null> {
     const state = stateOf(session);
-    const plan = this.plan(session, state, false);
+    const plan = this.planner.plan(session, state, false);
     state.plan = null;
     const now = this.now();
     // A plan decided at the end of the request saw the final data; one decided when headers went out may not have.
@@ -263,7 +250,7 @@ export class SessionManager {
     switch (plan.kind) {
       case "create":
       case "rotate": {
-        const record = this.newRecord(currentData(changes), state, now);
+        const record = this.planner.newRecord(currentData(changes), state, now);
         if (plan.kind === "rotate" && state.key) {
           const oldKey = state.key;
           // Destroy first: if the write of the new record fails, the old ticket is dead anyway (fail closed).
@@ -412,87 +399,6 @@ export class SessionManager {
     return cookie;
   }
 
-  private plan(session: object, state: SessionState, final: boolean): Plan {
-    const existing = state.plan as Plan | null;
-    if (existing) {
-      // Keep the decision (and any ticket it issued: its cookie may be out already); refresh what changed.
-      if (final && !existing.final) Object.assign(existing, { changes: diffData(session, state.snapshot), final: true });
-      return existing;
-    }
-    const changes = diffData(session, state.snapshot);
-    const plan = this.decide(state, changes) as Plan;
-    plan.changes = changes;
-    plan.final = final;
-    state.plan = plan;
-    // A line decided earlier in this request (e.g. by an explicit save()) stays unless a newer decision replaces it.
-    state.setCookie = this.cookieLine(plan, state) ?? state.setCookie;
-    return plan;
-  }
-
-  private decide(state: SessionState, changes: DataChanges): DecidedPlan {
-    if (state.destroyed || !state.cookie) return { kind: "none" };
-    const now = this.now();
-    const record = state.record;
-    if (!record) {
-      if (!changes.changed && !this.saveUninitialized) return { kind: "none" };
-      return this.freshTicket("create", state);
-    }
-    if (state.forceRotate || state.identityAssigned || changes.serialized.get(this.identityKey) !== state.snapshot.get(this.identityKey)) {
-      return this.freshTicket("rotate", state);
-    }
-    if (state.cookieMaxAge !== record.cookieMaxAge || changes.changed) return { kind: "patch" };
-    if (state.forceTouch || this.resave || shouldTouch(record, now, this.policy)) return { kind: "touch" };
-    return { kind: "none" };
-  }
-
-  private freshTicket(kind: "create" | "rotate", state: SessionState): DecidedPlan {
-    const ticket = state.generateTicket ? checkGeneratedTicket(state.generateTicket()) : generateTicket(this.randomBytes);
-    return { kind, ticket, key: this.keyOf(ticket) };
-  }
-
-  private cookieLine(plan: DecidedPlan, state: SessionState): string | null {
-    if (!state.cookie) return null;
-    if (state.destroyed) return state.setCookie;
-    const now = this.now();
-    if (plan.kind === "create" || plan.kind === "rotate") {
-      const absoluteExpiresAt = now + this.policy.absoluteTimeout;
-      return serializeSessionCookie(state.cookie, this.signer.sign(plan.ticket), { maxAgeMs: persistentMaxAge(state.cookieMaxAge, absoluteExpiresAt, now), now });
-    }
-    if (!state.ticket || !state.record) {
-      // No stored session and nothing new to store: clear the cookie only if this request regenerated it away.
-      return state.clearCookie ? serializeClearingCookie(state.cookie) : null;
-    }
-    const slid = plan.kind === "patch" || plan.kind === "touch";
-    const persistent = state.cookieMaxAge !== null;
-    if (state.needsResign || this.rolling || (slid && persistent) || state.cookieMaxAge !== state.record.cookieMaxAge) {
-      return serializeSessionCookie(state.cookie, this.signer.sign(state.ticket), {
-        maxAgeMs: persistentMaxAge(state.cookieMaxAge, state.record.absoluteExpiresAt, now),
-        now,
-      });
-    }
-    return null;
-  }
-
-  private newRecord(data: Record<string, unknown>, state: SessionState, now: number): SessionRecord {
-    const absoluteExpiresAt = now + this.policy.absoluteTimeout;
-    const identity = data[this.identityKey];
-    const client = clientOf(state);
-    const meta: SessionRecord["meta"] = {};
-    if (client.ip !== undefined) meta.ip = client.ip;
-    if (client.userAgent !== undefined) meta.userAgent = client.userAgent;
-    return {
-      userId: identity === undefined || identity === null ? null : String(identity),
-      data,
-      createdAt: now,
-      touchedAt: now,
-      idleExpiresAt: slideIdleExpiry({ absoluteExpiresAt, cookieMaxAge: state.cookieMaxAge }, now, this.policy),
-      absoluteExpiresAt,
-      cookieMaxAge: state.cookieMaxAge,
-      version: 0,
-      meta,
-    };
-  }
-
   private emit(event: SessionEvent): void {
     if (!this.onEvent) return;
     try {
@@ -503,4 +409,3 @@ export class SessionManager {
   }
 }
 
-type DecidedPlan = Plan extends infer P ? (P extends Plan ? Omit<P, "changes" | "final"> : never) : never;
