@@ -237,10 +237,6 @@ function interceptResponse(res: ServerResponse, req: SessionRequest, session: Ex
     setSessionCookie(res, line, appended);
     appended = line;
   };
-  const failClosed = (args: unknown[]): void => {
-    settled = true;
-    failClosedResponse(res, end, args);
-  };
 
   res.writeHead = function interceptedWriteHead(this: ServerResponse): ServerResponse {
     if (!settled) applyCookie(manager.prepare(session));
@@ -270,7 +266,10 @@ function interceptResponse(res: ServerResponse, req: SessionRequest, session: Ex
         settled = true;
         end.apply(this, args);
       },
-      () => failClosed(args),
+      () => {
+        settled = true;
+        failClosedResponse(res, end, args);
+      },
     );
     return this;
   } as ServerResponse["end"];

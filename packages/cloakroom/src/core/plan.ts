@@ -40,7 +40,7 @@ export class Planner {
   constructor(private readonly settings: PlannerSettings) {}
 
   plan(session: object, state: SessionState, final: boolean): Plan {
-    const existing = state.plan as Plan | null;
+    const existing = state.plan;
     if (existing) {
       // Keep the decision (and any ticket it issued: its cookie may be out already); refresh what changed.
       if (final && !existing.final) Object.assign(existing, { changes: diffData(session, state.snapshot), final: true });

@@ -4,6 +4,7 @@
  * `req.session.userId = …`); the bookkeeping sits behind a symbol so it never reaches JSON, the store or `Object.keys`.
  */
 import type { ResolvedCookie } from "./cookie.js";
+import type { Plan } from "./plan.js";
 import type { SessionRecord } from "./types.js";
 
 /** What the engine knows about one request's session. Internal: adapters reach it through {@link stateOf}. */
@@ -39,7 +40,7 @@ export interface SessionState {
   /** The identity key's current value (the key is an accessor, see {@link loadData}). */
   identity: unknown;
   /** What commit() will do, once decided for this request (the manager's plan; cleared when anything changes it). */
-  plan: object | null;
+  plan: Plan | null;
   /** Request facts captured for the record's meta. */
   ip: string | undefined;
   userAgent: string | undefined;
