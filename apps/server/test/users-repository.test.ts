@@ -69,6 +69,23 @@ describeRepository("PostgreSQL", async () => {
   };
 });
 
+describe("PostgreSQL migrate()", () => {
+  it("several instances migrating one fresh table at once all succeed (no CREATE TABLE race)", async (ctx) => {
+    if (!(await postgresReachable())) return ctx.skip();
+    const table = `users_race_${uniqueSuffix()}`;
+    const pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: DATABASE_URL, max: 1 }));
+    try {
+      const results = await Promise.allSettled(pools.map((pool) => new PostgresUserRepository({ pool, tableName: table }).migrate()));
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      const users = new PostgresUserRepository({ pool: pools[0]!, tableName: table });
+      expect(await users.createUser({ email: "race@example.com", passwordHash: "$argon2id$x" })).not.toBeNull();
+    } finally {
+      await pools[0]!.query(`DROP TABLE IF EXISTS ${table}`);
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
+});
+
 describe("table names", () => {
   it("are restricted to SQL identifiers (TypeError naming the option)", () => {
     expect(() => new SqliteUserRepository({ database: new Database(":memory:"), tableName: "users; DROP TABLE x" })).toThrow(/tableName/);

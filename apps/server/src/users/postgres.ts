@@ -40,16 +40,38 @@ export class PostgresUserRepository implements UserRepository {
     }
   }
 
+  /**
+   * Create the table and its email index if missing. Several instances starting at once on a fresh database would
+   * race: `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent twin (one of them fails on pg_type's unique
+   * index), so migrations take turns under a transaction-level advisory lock named after the table.
+   * @throws {ServiceUnavailableError} when the database fails
+   */
   async migrate(): Promise<void> {
-    await this.#query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
-      id TEXT PRIMARY KEY,
-      email TEXT NOT NULL,
-      password_hash TEXT NOT NULL,
-      disabled BOOLEAN NOT NULL DEFAULT FALSE,
-      created_at BIGINT NOT NULL,
-      updated_at BIGINT NOT NULL
-    )`);
-    await this.#query(`CREATE UNIQUE INDEX IF NOT EXISTS ${this.#table}_email_key ON ${this.#table} (lower(email))`);
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause: error });
+    }
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`cloakroom:users-migrate:${this.#table}`]);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`);
+      await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${this.#table}_email_key ON ${this.#table} (lower(email))`);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause: error });
+    } finally {
+      client.release();
+    }
   }
 
   async findUserByEmail(email: string): Promise<UserRecord | null> {
