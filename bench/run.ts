@@ -4,7 +4,7 @@
  *
  * Env knobs: BENCH_DURATION (s per measurement, default 3), BENCH_WARMUP (s, default 2), BENCH_ROUNDS (default 5),
  * BENCH_CONNECTIONS (default 10), BENCH_SESSIONS (distinct sessions of the mix, default 10000),
- * BENCH_ONLY (comma list of scenario ids; the baseline and matching peers are added), BENCH_WORKLOADS (dashboard,mix).
+ * BENCH_ONLY (comma list of scenario ids; the baseline, the floor and matching peers are added), BENCH_WORKLOADS (dashboard,mix).
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
