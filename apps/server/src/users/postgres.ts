@@ -4,6 +4,11 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { assertTableName, toUser, type NewUser, type UserRecord, type UserRepository, type UserRow } from "./types.js";
 
+/** A failed user-database call, as the 503 every caller answers with. */
+function unavailable(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause });
+}
+
 /** Options for {@link PostgresUserRepository}. */
 export interface PostgresUserRepositoryOptions {
   /** A pg Pool (shared with the session store and the login throttle); the caller closes it. */
@@ -36,7 +41,7 @@ export class PostgresUserRepository implements UserRepository {
     try {
       return await this.#pool.query<UserRow>(text, values);
     } catch (error) {
-      throw new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause: error });
+      throw unavailable(error);
     }
   }
 
@@ -51,7 +56,7 @@ export class PostgresUserRepository implements UserRepository {
     try {
       client = await this.#pool.connect();
     } catch (error) {
-      throw new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause: error });
+      throw unavailable(error);
     }
     try {
       await client.query("BEGIN");
@@ -68,7 +73,7 @@ export class PostgresUserRepository implements UserRepository {
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
-      throw new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause: error });
+      throw unavailable(error);
     } finally {
       client.release();
     }

@@ -42,7 +42,13 @@ function setup(options: Partial<SessionManagerOptions> = {}) {
   /** Load the session for a cookie header (as the browser would send the Set-Cookie line back). */
   const load = (cookie?: string | null, extra: { secure?: boolean } = {}): Promise<Session> =>
     manager.load({ cookieHeader: cookie ?? undefined, secure: extra.secure ?? false, ip: "203.0.113.7", userAgent: "test-agent" });
-  return { manager, memory, calls, clock, load, events };
+  /** Log "u1" in on a new session and return the cookie the browser would send back. */
+  const signIn = async (): Promise<string> => {
+    const s = await load();
+    s.userId = "u1";
+    return cookieFrom(await manager.commit(s));
+  };
+  return { manager, memory, calls, clock, load, signIn, events };
 }
 
 /** The Cookie header a browser would send back for a Set-Cookie line. */
@@ -447,10 +453,8 @@ describe("SessionManager", () => {
 
   describe("when the store fails", () => {
     it("load() rejects with SessionStoreUnavailableError keeping the cause (never anonymous)", async () => {
-      const { manager, memory, load } = setup();
-      const s = await load();
-      s.userId = "u1";
-      const cookie = cookieFrom(await manager.commit(s));
+      const { memory, load, signIn } = setup();
+      const cookie = await signIn();
       const boom = new Error("connection refused");
       memory.get = () => Promise.reject(boom);
       memory.peek = () => undefined; // not in memory: the manager must ask get()
@@ -461,10 +465,8 @@ describe("SessionManager", () => {
     });
 
     it("a store whose synchronous peek() throws fails the load the same way (a rejection, never a throw)", async () => {
-      const { manager, memory, load } = setup();
-      const s = await load();
-      s.userId = "u1";
-      const cookie = cookieFrom(await manager.commit(s));
+      const { manager, memory, signIn } = setup();
+      const cookie = await signIn();
       const boom = new Error("cache corrupted");
       memory.peek = () => {
         throw boom;
@@ -477,10 +479,8 @@ describe("SessionManager", () => {
     });
 
     it("loadNow() answers synchronously when the store can peek, and through get() when it cannot", async () => {
-      const { manager, memory, load } = setup();
-      const s = await load();
-      s.userId = "u1";
-      const cookie = cookieFrom(await manager.commit(s));
+      const { manager, memory, signIn } = setup();
+      const cookie = await signIn();
       const now = manager.loadNow({ cookieHeader: cookie, secure: false });
       expect(now).not.toBeInstanceOf(Promise);
       expect((now as { userId?: string }).userId).toBe("u1");
