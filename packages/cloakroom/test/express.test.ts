@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import express from "express";
 import request from "supertest";
 import { afterAll, describe, expect, it } from "vitest";
-import session, { MemoryStore, Store, type SessionOptions } from "cloakroom/express";
+import { MemoryStore } from "cloakroom";
+import session, { MemoryStore as ExpressMemoryStore, Store, type SessionOptions } from "cloakroom/express";
 
 const require = createRequire(import.meta.url);
 const express4 = require("express4") as typeof express;
@@ -35,7 +36,8 @@ function buildApp(make: typeof express, options: Partial<SessionOptions> = {}) {
   });
   app.get("/me", (req, res) => {
     const s = (req as Req).session;
-    res.json({ userId: s.userId ?? null, keys: Object.keys(s).sort() });
+    // express-session lists `cookie` among the keys too; the data keys are what these tests look at.
+    res.json({ userId: s.userId ?? null, keys: Object.keys(s).filter((k) => k !== "cookie").sort() });
   });
   app.post("/logout", (req, res) => {
     req.session.destroy((err?: unknown) => (err ? res.status(500).end() : res.send("Logged out")));
@@ -174,7 +176,7 @@ describe("no lost updates between concurrent requests", () => {
         res.send("ok");
       }, 5);
     });
-    ours.get("/me", (req, res) => res.json({ keys: Object.keys((req as Req).session) }));
+    ours.get("/me", (req, res) => res.json({ keys: Object.keys((req as Req).session).filter((k) => k !== "cookie") }));
     const theirs = express();
     theirs.use(expressSession({ secret: SECRET, resave: false, saveUninitialized: false, store: new expressSession.MemoryStore() }));
     theirs.post("/login", (req, res) => {
@@ -340,14 +342,26 @@ describe("when the store fails", () => {
     expect((await request(app).get("/me")).status).toBe(200);
   });
 
-  it("a failed commit answers 503 with no cookie instead of the route's answer", async () => {
+  it("a failed commit reaches the app's error handler as a 503, with none of the route's headers or cookie", async () => {
+    const store = new FlakyStore();
+    const { app } = buildApp(express, { store });
+    app.use((err: { status?: number; expose?: boolean }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(err.status ?? 500).send(err.expose ? "Service Unavailable" : "error");
+    });
+    store.failing = true;
+    const res = await request(app).post("/login");
+    expect(res.status).toBe(503);
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(res.text).toBe("Service Unavailable");
+  });
+
+  it("without an error handler of the app's, Express's own answers 503", async () => {
     const store = new FlakyStore();
     const { app } = buildApp(express, { store });
     store.failing = true;
     const res = await request(app).post("/login");
     expect(res.status).toBe(503);
     expect(res.headers["set-cookie"]).toBeUndefined();
-    expect(res.text).toBe("Service Unavailable");
   });
 });
 
@@ -399,7 +413,8 @@ describe("compatibility with express-session", () => {
     expect(typeof instance.on).toBe("function");
     expect(typeof instance.load).toBe("function");
     expect(session.Store).toBe(Store);
-    expect(session.MemoryStore).toBe(MemoryStore);
+    expect(session.MemoryStore).toBe(ExpressMemoryStore);
+    expect(new session.MemoryStore()).toBeInstanceOf(Store);
   });
 });
 

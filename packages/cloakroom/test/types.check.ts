@@ -21,16 +21,23 @@ app.get("/", (req, res) => {
   req.session.typeTestCart = ["apple"];
   // @ts-expect-error -- a declared key keeps its type
   req.session.typeTestCart = 42;
-  // Methods: callback form and Promise form.
-  req.session.save((err?: unknown) => void err);
-  const pending: Promise<void> | undefined = req.session.reload();
+  // Methods: callback form (returns the session, as express-session's) and Promise form.
+  const chained: typeof req.session = req.session.save((err?: unknown) => void err);
+  const pending: Promise<void> = req.session.reload();
+  const touched: typeof req.session = req.session.touch();
+  const regenerated: Promise<unknown> = req.session.regenerate();
   const id: string | null = req.sessionID;
   const maxAge: number | null = req.session.cookie.maxAge;
-  res.send(String(cart?.length ?? 0) + String(id) + String(maxAge) + String(pending !== undefined));
+  res.send(String(cart?.length ?? 0) + String(id) + String(maxAge) + String(pending !== undefined) + String(chained === touched) + String(regenerated));
 });
 
-// @ts-expect-error -- secret is required
+// As in express-session, secret may be left out (cookie-parser's req.secret is used then).
 const noSecret: SessionOptions = {};
+// express-session's classes hang off the factory.
+const faceStore = new session.MemoryStore();
+faceStore.get("sid", (error?: unknown, stored?: unknown) => void [error, stored]);
+const standaloneCookie: string = new session.Cookie({ maxAge: 1000 }).serialize("name", "value");
+void [faceStore, standaloneCookie];
 // @ts-expect-error -- sameSite takes express-session's values only
 session({ secret: "s", cookie: { sameSite: "sideways" } });
 

@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { readCookieValues, resolveCookie, serializeClearingCookie, serializeSessionCookie } from "./cookie.js";
+import { cookieAllowed, readCookieValues, resolveCookie, serializeClearingCookie, serializeSessionCookie, type CookieOptions } from "./cookie.js";
+
+/** The attributes for a request, or null when it may not carry the cookie. */
+function allowedCookie(options: CookieOptions, secure: boolean) {
+  const cookie = resolveCookie(options, secure);
+  return cookieAllowed(cookie, secure) ? cookie : null;
+}
 
 describe("resolveCookie()", () => {
   it("defaults to __Host-sid, HttpOnly, SameSite=Lax, Secure and Path=/ over HTTPS", () => {
-    expect(resolveCookie({}, true)).toEqual({ name: "__Host-sid", path: "/", httpOnly: true, secure: true, partitioned: false, sameSite: "lax" });
+    expect(resolveCookie({}, true)).toEqual({ name: "__Host-sid", declaredSameSite: "lax", path: "/", httpOnly: true, secure: true, partitioned: false, sameSite: "lax" });
   });
   it("uses sid without Secure over plain HTTP", () => {
     expect(resolveCookie({}, false)).toMatchObject({ name: "sid", secure: false, httpOnly: true, sameSite: "lax" });
@@ -13,12 +19,13 @@ describe("resolveCookie()", () => {
     expect(resolveCookie({ path: "/app" }, true)?.name).toBe("__Secure-sid");
   });
   it("refuses to set a Secure cookie over HTTP (secure: true)", () => {
-    expect(resolveCookie({ secure: true }, false)).toBeNull();
+    expect(allowedCookie({ secure: true }, false)).toBeNull();
   });
   it("refuses a __Host- name that breaks the prefix rules", () => {
-    expect(resolveCookie({ name: "__Host-x" }, false)).toBeNull();
-    expect(resolveCookie({ name: "__HOST-x", path: "/a" }, true)).toBeNull();
-    expect(resolveCookie({ name: "__Secure-x" }, false)).toBeNull();
+    expect(allowedCookie({ name: "__Host-x" }, false)).toBeNull();
+    expect(allowedCookie({ name: "__HOST-x", path: "/a" }, true)).toBeNull();
+    expect(allowedCookie({ name: "__Secure-x" }, false)).toBeNull();
+    expect(allowedCookie({ name: "__Host-x" }, true)).not.toBeNull();
   });
   it("maps express-session's sameSite values", () => {
     expect(resolveCookie({ sameSite: true }, true)?.sameSite).toBe("strict");
@@ -26,6 +33,12 @@ describe("resolveCookie()", () => {
     expect(resolveCookie({ sameSite: "auto" }, true)?.sameSite).toBe("none");
     expect(resolveCookie({ sameSite: "auto" }, false)?.sameSite).toBe("lax");
     expect(resolveCookie({ sameSite: "strict" }, false)?.sameSite).toBe("strict");
+  });
+  it("keeps sameSite as express-session shows it in req.session.cookie (the option, 'auto' settled)", () => {
+    expect(resolveCookie({ sameSite: false }, true).declaredSameSite).toBe(false);
+    expect(resolveCookie({ sameSite: true }, true).declaredSameSite).toBe(true);
+    expect(resolveCookie({ sameSite: "auto" }, true).declaredSameSite).toBe("none");
+    expect(resolveCookie({}, false).declaredSameSite).toBe("lax");
   });
   it("keeps a custom name, domain and priority", () => {
     expect(resolveCookie({ name: "connect.sid", secure: false, priority: "high" }, true)).toMatchObject({ name: "connect.sid", secure: false, priority: "high" });

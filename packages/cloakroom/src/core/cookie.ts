@@ -25,9 +25,27 @@ export interface CookieOptions {
   expires?: Date | null;
 }
 
+/**
+ * The persistent lifetime a new session's cookie gets from the options, in ms from `now`, or `null`. express-session:
+ * "If both expires and maxAge are set in the options, then the last one defined in the object is what is used."
+ */
+export function lifetimeOf(options: CookieOptions, now: number): number | null {
+  return expiresWins(options) ? (options.expires as Date).getTime() - now : (options.maxAge ?? null);
+}
+
+/** Whether the options' `expires` (a fixed date) rather than `maxAge` decides a new cookie's lifetime. */
+export function expiresWins(options: CookieOptions): boolean {
+  if (!(options.expires instanceof Date)) return false;
+  if (options.maxAge === undefined || options.maxAge === null) return true;
+  const keys = Object.keys(options);
+  return keys.lastIndexOf("expires") > keys.lastIndexOf("maxAge");
+}
+
 /** The attributes for one response, once `"auto"` values are settled against the request. */
 export interface ResolvedCookie {
   name: string;
+  /** `sameSite` as express-session's `req.session.cookie.sameSite` shows it: the option as given, `"auto"` settled. */
+  declaredSameSite: boolean | "lax" | "strict" | "none";
   domain?: string;
   path: string;
   httpOnly: boolean;
@@ -41,29 +59,37 @@ export interface ResolvedCookie {
  * Settle the cookie attributes for a request.
  * @param options the configured options
  * @param requestIsSecure whether the request arrived over HTTPS (as the adapter's proxy rules see it)
- * @returns the attributes, or `null` when the cookie may not be set on this request (Secure demanded over HTTP:
- *   express-session then skips Set-Cookie silently; the caller also skips the store write)
+ * @returns the attributes; whether this request may carry them at all is {@link cookieAllowed}'s answer
  */
-export function resolveCookie(options: CookieOptions, requestIsSecure: boolean): ResolvedCookie | null {
+export function resolveCookie(options: CookieOptions, requestIsSecure: boolean): ResolvedCookie {
   const secure = options.secure === "auto" || options.secure === undefined ? requestIsSecure : options.secure;
-  if (secure && !requestIsSecure) return null;
   const path = options.path ?? "/";
   const name = options.name ?? defaultCookieName(secure, path, options.domain);
-  // RFC 6265bis §4.1.3: user agents reject prefixed cookies that break the prefix rules, case-insensitively.
-  if (/^__host-/i.test(name) && (!secure || path !== "/" || options.domain !== undefined)) return null;
-  if (/^__secure-/i.test(name) && !secure) return null;
+  const sameSite = resolveSameSite(options.sameSite, requestIsSecure);
   const resolved: ResolvedCookie = {
     name,
+    declaredSameSite: options.sameSite === undefined || options.sameSite === "auto" ? (sameSite ?? false) : options.sameSite,
     path,
     httpOnly: options.httpOnly ?? true,
     secure,
     partitioned: options.partitioned ?? false,
   };
-  const sameSite = resolveSameSite(options.sameSite, requestIsSecure);
   if (sameSite) resolved.sameSite = sameSite;
   if (options.domain !== undefined) resolved.domain = options.domain;
   if (options.priority !== undefined) resolved.priority = options.priority;
   return resolved;
+}
+
+/**
+ * Whether a response to this request may set the cookie: a Secure cookie is never set over plain HTTP (express-session
+ * then skips Set-Cookie silently; the engine also skips the store write), and a prefixed name must keep its prefix's
+ * rules (RFC 6265bis §4.1.3: user agents reject prefixed cookies that break them, case-insensitively).
+ */
+export function cookieAllowed(cookie: ResolvedCookie, requestIsSecure: boolean): boolean {
+  if (cookie.secure && !requestIsSecure) return false;
+  if (/^__host-/i.test(cookie.name) && (!cookie.secure || cookie.path !== "/" || cookie.domain !== undefined)) return false;
+  if (/^__secure-/i.test(cookie.name) && !cookie.secure) return false;
+  return true;
 }
 
 function defaultCookieName(secure: boolean, path: string, domain: string | undefined): string {
@@ -133,8 +159,10 @@ export function serializeSessionCookie(
   value: string,
   options: { maxAgeMs: number | null; now: number },
 ): string {
-  const { name, ...attributes } = cookie;
+  const { name, declaredSameSite: _declared, ...attributes } = cookie;
   if (options.maxAgeMs === null) return serialize(name, value, attributes);
+  // An invalid expiry (req.session.cookie.expires = new Date(NaN)) fails as express-session's does.
+  if (Number.isNaN(options.maxAgeMs)) return serialize(name, value, { ...attributes, expires: new Date(NaN) });
   const seconds = Math.max(0, Math.floor(options.maxAgeMs / 1000));
   // Max-Age wins in every current browser; Expires is for the old ones (express-session sends only Expires).
   return serialize(name, value, { ...attributes, maxAge: seconds, expires: new Date(options.now + seconds * 1000) });
@@ -142,6 +170,6 @@ export function serializeSessionCookie(
 
 /** A Set-Cookie line that deletes the session cookie in the browser (`Max-Age=0` and a past `Expires`). */
 export function serializeClearingCookie(cookie: ResolvedCookie): string {
-  const { name, ...attributes } = cookie;
+  const { name, declaredSameSite: _declared, ...attributes } = cookie;
   return serialize(name, "", { ...attributes, maxAge: 0, expires: new Date(0) });
 }

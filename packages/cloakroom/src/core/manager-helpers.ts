@@ -27,23 +27,28 @@ export function summarize(key: string, record: SessionRecord): SessionSummary {
   return summary;
 }
 
-/** The client's facts, resolved once per request from the adapter's lazy `client()` (or given up front). */
-export function clientOf(state: SessionState): { ip?: string; userAgent?: string } {
-  if (state.client) {
-    const client = state.client();
-    state.client = undefined;
-    if (client.ip !== undefined) state.ip = client.ip;
-    if (client.userAgent !== undefined) state.userAgent = client.userAgent.slice(0, USER_AGENT_LIMIT);
-  }
-  const facts: { ip?: string; userAgent?: string } = {};
-  if (state.ip !== undefined) facts.ip = state.ip;
-  if (state.userAgent !== undefined) facts.userAgent = state.userAgent;
-  return facts;
+/**
+ * Fill in the state's client facts once per request, from the adapter's resolver (given the framework's request):
+ * resolving `req.ip` through Express's trust-proxy rules costs microseconds a read-only request need not pay.
+ */
+export function resolveClient(state: SessionState, resolver: ((request: unknown) => ClientFacts) | undefined): void {
+  if (state.clientResolved) return;
+  state.clientResolved = true;
+  if (!resolver) return;
+  const client = resolver(state.request);
+  if (client.ip !== undefined) state.ip = client.ip;
+  if (client.userAgent !== undefined) state.userAgent = client.userAgent.slice(0, USER_AGENT_LIMIT);
 }
 
+/** The client's address and User-Agent as an adapter resolves them. */
+export interface ClientFacts {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+/** `{ ip }` for an event, or `{}`. */
 export function ipOf(state: SessionState): { ip?: string } {
-  const { ip } = clientOf(state);
-  return ip === undefined ? {} : { ip };
+  return state.ip === undefined ? {} : { ip: state.ip };
 }
 
 export function checkGeneratedTicket(ticket: unknown): string {

@@ -1,5 +1,6 @@
 /** The SessionManager's public shapes: options, request context, events and the device-list summary. */
 import type { CookieOptions } from "./cookie.js";
+import type { ClientFacts } from "./manager-helpers.js";
 import type { RandomBytes } from "./ticket.js";
 import type { SessionStore } from "./types.js";
 
@@ -49,6 +50,20 @@ export interface SessionManagerOptions {
   now?: () => number;
   /** @default node:crypto randomBytes */
   randomBytes?: RandomBytes;
+  /** Make tickets yourself, from the framework's request (express-session's `genid(req)`); 16 to 256 characters. */
+  genid?: (request: unknown) => string;
+  /**
+   * Resolve the client's address and User-Agent from the framework's request, asked only when they are needed (a new
+   * record's meta, an event): resolving `req.ip` through Express's trust-proxy rules costs microseconds a read-only
+   * request need not pay.
+   */
+  client?: (request: unknown) => ClientFacts;
+  /**
+   * Cookies a cookie parser already read from the request (cookie-parser's `req.signedCookies`: values it verified;
+   * `req.cookies`: raw values), asked only when the Cookie header holds no valid session cookie: express-session's
+   * documented back-compat read.
+   */
+  parsedCookies?: (request: unknown) => { signed?: Record<string, unknown>; plain?: Record<string, unknown> } | undefined;
   onEvent?: (event: SessionEvent) => void;
 }
 
@@ -60,15 +75,10 @@ export interface RequestContext {
   secure: boolean;
   ip?: string;
   userAgent?: string;
-  /**
-   * The client's address and User-Agent, asked for only when they are needed (a new record's meta, an event):
-   * resolving `req.ip` through Express's trust-proxy rules costs microseconds a read-only request need not pay.
-   */
-  client?: () => { ip?: string | undefined; userAgent?: string | undefined };
+  /** The framework's request, handed to the `genid` and `client` options; opaque to the engine. */
+  request?: unknown;
   /** Per-request cookie options (express-session's `cookie` as a function); defaults to the manager's. */
   cookie?: CookieOptions;
-  /** Per-request ticket generator (express-session's `genid(req)`). */
-  generateTicket?: () => string;
 }
 
 /** One entry of a user's device list. */

@@ -411,8 +411,11 @@ describe("SessionManager", () => {
       expect(s.cookie.maxAge).toBeLessThanOrEqual(120_000);
       s.cookie.expires = null;
       expect(s.cookie.maxAge).toBeNull();
+      // express-session's meaning of a lifetime that is over: the cookie (and the session) expire at once.
+      s.cookie.maxAge = -1;
+      expect(s.cookie.maxAge).toBeLessThan(0);
       expect(() => {
-        s.cookie.maxAge = -1;
+        s.cookie.maxAge = "soon" as never;
       }).toThrow(TypeError);
     });
 
@@ -495,6 +498,67 @@ describe("SessionManager", () => {
       expect(later).toBeInstanceOf(Promise);
       expect(((await later) as { userId?: string }).userId).toBe("u1");
       expect(gets).toBe(1);
+    });
+  });
+
+  describe("the commit plan", () => {
+    it("decide() says what a commit would do without doing it; commit(plan) executes exactly that", async () => {
+      const { manager, load, calls } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const plan = manager.decide(s);
+      expect(plan.call.op).toBe("create");
+      expect(calls.create ?? 0).toBe(0);
+      expect(await manager.commit(s, plan)).toBe(plan.setCookie);
+      expect(calls.create).toBe(1);
+      expect(manager.decide(s).call.op).toBe("none");
+    });
+
+    it("a save() not awaited and the end-of-request commit write the session once, under one ticket", async () => {
+      const { manager, load, calls } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const early = manager.commit(s);
+      const late = manager.commit(s);
+      const [first, second] = await Promise.all([early, late]);
+      expect(calls.create).toBe(1);
+      expect(second).toBe(first);
+    });
+
+    it("a cookie line made by an explicit save() still reaches the response's commit", async () => {
+      const { manager, load } = setup();
+      const s = await load();
+      s.userId = "u1";
+      const line = await manager.commit(s);
+      expect(manager.decide(s).setCookie).toBe(line);
+    });
+
+    it("detach(): the request dropped its session, nothing it changed is saved", async () => {
+      const { manager, load, signIn, calls } = setup();
+      const s = await load(await signIn());
+      s.cart = ["x"];
+      manager.detach(s);
+      expect(manager.decide(s)).toMatchObject({ call: { op: "none" }, setCookie: null });
+      expect(calls.patch ?? 0).toBe(0);
+    });
+
+    it("regenerate() returns a new session object that replaces the old one for the commit", async () => {
+      const { manager, load, signIn } = setup();
+      const s = await load(await signIn());
+      const fresh = await manager.regenerate(s);
+      expect(fresh).not.toBe(s);
+      fresh.note = "new";
+      s.ignored = true;
+      const plan = manager.decide(fresh);
+      expect(plan.call).toMatchObject({ op: "create", record: { data: { note: "new" } } });
+    });
+
+    it("cookie.expires as an option: new sessions expire at that date", async () => {
+      const { manager, clock } = setup({ cookie: { expires: new Date(Date.UTC(2026, 10, 27, 10)) } });
+      const s = await manager.load({ cookieHeader: undefined, secure: false });
+      expect(s.cookie.originalMaxAge).toBe(Date.UTC(2026, 10, 27, 10) - clock.t);
+      s.userId = "u1";
+      expect(await manager.commit(s)).toMatch(/Max-Age=3600;/);
     });
   });
 

@@ -3,20 +3,30 @@
  * No framework and no I/O of its own — the store does the I/O, adapters map requests and responses.
  */
 import { LRUCache } from "lru-cache";
-import { decodeCookieValue, readRawCookieValues, resolveCookie, serializeClearingCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
+import { cookieAllowed, decodeCookieValue, expiresWins, lifetimeOf, readRawCookieValues, resolveCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
 import { callStore } from "./errors.js";
-import { Session } from "./session.js";
+import { Session, type SessionHandle } from "./session.js";
 import { createSigner, type Signer } from "./signing.js";
-import { EMPTY_SNAPSHOT, attachState, currentData, diffData, loadData, stateOf, type SessionState } from "./state.js";
+import { EMPTY_SNAPSHOT, createSessionState, loadData, reservedNamesOf, type SessionState } from "./state.js";
 import { logLabelOf, storeKeyOf } from "./ticket.js";
-import { isLive, resolveTimeoutPolicy, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
-import { Planner } from "./plan.js";
+import { isLive, resolveTimeoutPolicy, type TimeoutPolicy } from "./timeouts.js";
+import { Planner, cookieExpiryOf, type Plan } from "./plan.js";
 import type { SessionRecord, SessionStore } from "./types.js";
-import { USER_AGENT_LIMIT, ipOf, isSessionStore, normalizeSecrets, summarize } from "./manager-helpers.js";
+import { USER_AGENT_LIMIT, ipOf, isSessionStore, normalizeSecrets, resolveClient, summarize } from "./manager-helpers.js";
 import type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
 
 export type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
+export type { Plan, StoreCall } from "./plan.js";
 export { isSessionStore } from "./manager-helpers.js";
+
+const stateOf = Session.stateOf;
+
+/** A verified cookie value: its ticket, store key, and whether an older secret signed it. */
+interface Verified {
+  ticket: string;
+  key: string;
+  needsResign: boolean;
+}
 
 /**
  * Loads and commits sessions. One per application.
@@ -33,46 +43,56 @@ export class SessionManager {
   readonly identityKey: string;
   private readonly signer: Signer;
   private readonly cookieOptions: CookieOptions;
+  /** A fixed `cookie.expires` date in the options (ms), when it is the lifetime new sessions get. */
+  private readonly fixedExpiry: number | null;
   private readonly now: () => number;
   private readonly hashKeys: boolean;
   private readonly onEvent: ((event: SessionEvent) => void) | undefined;
+  private readonly client: SessionManagerOptions["client"];
+  private readonly parsedCookies: SessionManagerOptions["parsedCookies"];
   private readonly planner: Planner;
   /** Cookie attributes per request security, settled once for the static options. */
-  private readonly cookieCache = new Map<boolean, ResolvedCookie | null>();
+  private readonly cookieCache = new Map<boolean, ResolvedCookie>();
+  /** The reserved names of the session class last seen (adapters use one class each). */
+  private reserved: { proto: object | null; names: ReadonlySet<string> } = { proto: null, names: new Set(["cookie"]) };
   /**
    * Cookie values that verified, with their store keys: a returning client costs a map lookup instead of an HMAC and
    * a SHA-256 (about 3 µs of a ~10 µs engine budget per request). Only values signed by our secrets get in, and
    * lru-cache bounds it, so a spray of forged cookies neither fills it nor evicts faster than one entry per request.
    */
-  private readonly verified = new LRUCache<string, { ticket: string; key: string; needsResign: boolean }>({ max: 10_000 });
+  private readonly verified = new LRUCache<string, Verified>({ max: 10_000 });
 
   constructor(options: SessionManagerOptions) {
     if (!options || typeof options !== "object") throw new TypeError("options must be an object");
     if (!isSessionStore(options.store)) throw new TypeError("store option must implement the SessionStore contract");
     this.store = options.store;
-    const secrets = normalizeSecrets(options.secret);
-    this.signer = createSigner(secrets);
+    this.signer = createSigner(normalizeSecrets(options.secret));
     this.cookieOptions = { ...options.cookie };
     const maxAge = this.cookieOptions.maxAge ?? null;
     if (maxAge !== null && (typeof maxAge !== "number" || !Number.isFinite(maxAge) || maxAge <= 0)) {
       throw new TypeError("cookie.maxAge option must be a positive number of milliseconds or null");
     }
     this.policy = resolveTimeoutPolicy(options, maxAge);
+    this.fixedExpiry = expiresWins(this.cookieOptions) ? (this.cookieOptions.expires as Date).getTime() : null;
     this.identityKey = options.identityKey ?? "userId";
     if (typeof this.identityKey !== "string" || this.identityKey === "") throw new TypeError("identityKey option must be a non-empty string");
     this.now = options.now ?? Date.now;
     this.hashKeys = options.hashKeys ?? true;
     this.onEvent = options.onEvent;
+    this.client = options.client;
+    this.parsedCookies = options.parsedCookies;
     this.planner = new Planner({
       policy: this.policy,
       identityKey: this.identityKey,
       signer: this.signer,
-      now: this.now,
       randomBytes: options.randomBytes,
       keyOf: (ticket) => this.keyOf(ticket),
+      genid: options.genid,
       saveUninitialized: options.saveUninitialized ?? false,
       rolling: options.rolling ?? false,
       resave: options.resave ?? false,
+      wholeRecords: this.store.capabilities.wholeRecords === true,
+      resolveClient: (state) => resolveClient(state, this.client),
     });
   }
 
@@ -82,30 +102,13 @@ export class SessionManager {
   }
 
   /**
-   * Verify a cookie value as it appears in the header (percent-encoded) and derive its store key, or `null` for
-   * anything we did not sign. The cache is keyed by the raw text, so a returning client skips the decoding too.
-   */
-  private verify(raw: string): { ticket: string; key: string; needsResign: boolean } | null {
-    const cached = this.verified.get(raw);
-    if (cached) return cached;
-    const unsigned = this.signer.unsign(decodeCookieValue(raw));
-    if (!unsigned) return null;
-    const entry = { ticket: unsigned.ticket, key: this.keyOf(unsigned.ticket), needsResign: unsigned.needsResign };
-    this.verified.set(raw, entry);
-    return entry;
-  }
-
-  /**
    * Read the session a request presents. A missing, malformed, forged, expired or unknown cookie gives a new empty
    * session — no store record is created for it (never adopt an id the server did not issue).
    * @param context the request facts
-   * @param create builds the session object (adapters pass their subclass)
+   * @param create builds the session object from the handle (adapters pass their subclass)
    * @throws {SessionStoreUnavailableError} when the store fails
    */
-  async load<S extends object = Session>(
-    context: RequestContext,
-    create: (manager: SessionManager) => S = (manager) => new Session(manager) as S,
-  ): Promise<S> {
+  async load<S extends object = Session>(context: RequestContext, create?: (handle: SessionHandle) => S): Promise<S> {
     return this.loadNow(context, create);
   }
 
@@ -115,42 +118,29 @@ export class SessionManager {
    * request whose session is at hand pays no promise hop.
    * @throws {SessionStoreUnavailableError} (as a rejection) when the store fails
    */
-  loadNow<S extends object = Session>(
-    context: RequestContext,
-    create: (manager: SessionManager) => S = (manager) => new Session(manager) as S,
-  ): S | Promise<S> {
-    const cookie = this.cookieFor(context);
-    const state: SessionState = {
+  loadNow<S extends object = Session>(context: RequestContext, create: (handle: SessionHandle) => S = newSession as never): S | Promise<S> {
+    const cookieOptions = context.cookie;
+    const cookie = cookieOptions ? resolveCookie(cookieOptions, context.secure) : this.cookieFor(context.secure);
+    const allowed = cookieAllowed(cookie, context.secure);
+    const maxAge = cookieOptions ? lifetimeOf(cookieOptions, this.now()) : this.fixedExpiry === null ? this.cookieOptions.maxAge ?? null : this.fixedExpiry - this.now();
+    const state = createSessionState({
+      engine: this,
+      create: create as (handle: never) => object,
       cookie,
-      hadCookie: false,
-      needsResign: false,
-      ticket: null,
-      key: null,
-      record: null,
-      snapshot: EMPTY_SNAPSHOT,
-      cookieMaxAge: (context.cookie ?? this.cookieOptions).maxAge ?? null,
-      forceTouch: false,
-      forceRotate: false,
+      cookieAllowed: allowed,
+      cookieMaxAge: maxAge,
+      now: this.now,
       identityKey: this.identityKey,
-      identityAssigned: false,
-      identity: undefined,
-      destroyed: false,
-      clearCookie: false,
-      setCookie: null,
-      plan: null,
+      request: context.request,
       ip: context.ip,
       userAgent: context.userAgent === undefined ? undefined : context.userAgent.slice(0, USER_AGENT_LIMIT),
-      client: context.client,
-      generateTicket: context.generateTicket,
-    };
-    const session = create(this);
-    attachState(session, state);
-    if (!cookie || context.cookieHeader === undefined) return session;
+    });
+    const session = create(state as unknown as SessionHandle);
+    state.session = session;
+    state.reserved = this.reservedOf(session);
+    if (!allowed) return session;
 
-    const values = readRawCookieValues(context.cookieHeader, cookie.name);
-    if (values.length === 0) return session;
-    state.hadCookie = true;
-    const found = this.verifyAll(values, state);
+    const found = this.presented(context, cookie.name, state);
     if (!found) return session;
     const key = found.key;
     let peeked: SessionRecord | null | undefined;
@@ -163,9 +153,47 @@ export class SessionManager {
     return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record));
   }
 
+  /** The one verified ticket the request presents: from the Cookie header, or what a cookie parser left on the request. */
+  private presented(context: RequestContext, name: string, state: SessionState): Verified | null {
+    const values = context.cookieHeader === undefined ? [] : readRawCookieValues(context.cookieHeader, name);
+    if (values.length > 0) {
+      state.hadCookie = true;
+      const found = this.verifyAll(values, state);
+      if (found) return found;
+    }
+    // express-session's back-compat read of cookie-parser's results (documented, deprecated there).
+    const parsed = this.parsedCookies?.(context.request);
+    if (!parsed) return null;
+    const signed = parsed.signed?.[name];
+    if (typeof signed === "string" && signed !== "") {
+      state.hadCookie = true;
+      return { ticket: signed, key: this.keyOf(signed), needsResign: true };
+    }
+    const plain = parsed.plain?.[name];
+    if (typeof plain === "string" && plain.startsWith("s:")) {
+      state.hadCookie = true;
+      return this.verifyAll([plain], state);
+    }
+    return null;
+  }
+
+  /**
+   * Verify a cookie value as it appears in the header (percent-encoded) and derive its store key, or `null` for
+   * anything we did not sign. The cache is keyed by the raw text, so a returning client skips the decoding too.
+   */
+  private verify(raw: string): Verified | null {
+    const cached = this.verified.get(raw);
+    if (cached) return cached;
+    const unsigned = this.signer.unsign(decodeCookieValue(raw));
+    if (!unsigned) return null;
+    const entry = { ticket: unsigned.ticket, key: this.keyOf(unsigned.ticket), needsResign: unsigned.needsResign };
+    this.verified.set(raw, entry);
+    return entry;
+  }
+
   /** The one ticket the cookie values carry, or `null` (none verifies, or two different ones do: trust neither). */
-  private verifyAll(values: string[], state: SessionState): { ticket: string; key: string; needsResign: boolean } | null {
-    let found: { ticket: string; key: string; needsResign: boolean } | null = null;
+  private verifyAll(values: string[], state: SessionState): Verified | null {
+    let found: Verified | null = null;
     let ambiguous = false;
     for (const value of values) {
       const verified = this.verify(value);
@@ -176,147 +204,162 @@ export class SessionManager {
     if (!found) {
       // A dead cookie is not cleared: a request racing a login may still carry the previous ticket, and clearing it
       // would delete the new cookie that the login response just set.
-      this.emit({ type: "invalid_cookie", ...ipOf(state) });
+      this.emit("invalid_cookie", state);
       return null;
     }
     if (ambiguous) {
       // Two different valid tickets under one name: one may be tossed in by a sibling host. Trust neither.
-      this.emit({ type: "ambiguous_cookie", ...ipOf(state) });
+      this.emit("ambiguous_cookie", state);
       return null;
     }
     return found;
   }
 
   /** Make `record` (what the store gave for the presented ticket) the session's, if it is live. */
-  private adopt<S extends object>(session: S, state: SessionState, found: { ticket: string; key: string; needsResign: boolean }, record: SessionRecord | null): S {
+  private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null): S {
     const key = found.key;
     if (!record || !isLive(record, this.now())) {
-      this.emit({ type: "unknown_session", keyLabel: logLabelOf(key), ...ipOf(state) });
+      this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
       return session;
     }
     const agent = state.userAgent;
     if (agent !== undefined && record.meta.userAgent !== undefined && agent !== record.meta.userAgent) {
-      this.emit({ type: "user_agent_changed", keyLabel: logLabelOf(key), userId: record.userId, ...ipOf(state) });
+      this.emit("user_agent_changed", state, { keyLabel: logLabelOf(key), userId: record.userId });
     }
     state.ticket = found.ticket;
     state.key = key;
     state.record = record;
     state.needsResign = found.needsResign;
     state.cookieMaxAge = record.cookieMaxAge;
+    state.cookieExpiresAt = cookieExpiryOf(record);
     loadData(session, state, record.data);
     return session;
   }
 
   /**
-   * Decide this response's Set-Cookie line (and, for new or rotated sessions, the new ticket). Synchronous, so an
-   * adapter can call it when headers are written; idempotent until the next commit.
-   * @returns the Set-Cookie line, or `null`
+   * Decide what committing the session now would do: the store call with its arguments, and the Set-Cookie line.
+   * Synchronous, so an adapter can decide at the end of a request and skip the commit when the plan writes nothing.
    */
-  prepare(session: object, options: { final?: boolean } = {}): string | null {
+  decide(session: object): Plan {
     const state = stateOf(session);
-    this.planner.plan(session, state, options.final ?? false);
-    return state.setCookie;
-  }
-
-  /** Whether committing the session would write to the store (after {@link prepare}; a no-op commit can be skipped). */
-  hasPendingWrite(session: object): boolean {
-    const state = stateOf(session);
-    return this.planner.owesWrite(state, this.planner.plan(session, state, false));
+    return this.planner.decide(state, this.now());
   }
 
   /**
-   * The end of a request in one call: {@link prepare} with the final data, and whether a {@link commit} must follow.
-   * @returns the Set-Cookie line (or `null`) when nothing is left to write; `undefined` when commit() must run
+   * The Set-Cookie line for headers that go out now, before the request's data is final (a streamed response). A
+   * new ticket it carries is kept for the commit.
+   * @returns the line, or `null`
    */
-  finish(session: object): string | null | undefined {
+  prepare(session: object): string | null {
     const state = stateOf(session);
-    const plan = this.planner.plan(session, state, true);
-    return this.planner.owesWrite(state, plan) ? undefined : state.setCookie;
+    const plan = this.planner.decide(state, this.now());
+    if (plan.setCookie !== null) this.planner.issue(state, plan);
+    return plan.setCookie;
   }
 
   /**
-   * Write what the request changed: nothing, a touch, a patch of only the changed keys, a new record, or a rotation
-   * (new ticket, data kept, old record destroyed) when `data[identityKey]` changed.
+   * Execute a plan (by default, a fresh decision): nothing, a touch, a patch of only the changed keys, a new record,
+   * or a rotation (old record destroyed first, then the new one created) when `data[identityKey]` was assigned.
    * @returns the Set-Cookie line to send, or `null`
    * @throws {SessionStoreUnavailableError} when the store fails
    */
-  async commit(session: object): Promise<string | null> {
+  async commit(session: object, plan?: Plan): Promise<string | null> {
     const state = stateOf(session);
-    const plan = this.planner.plan(session, state, false);
-    state.plan = null;
-    const now = this.now();
-    // A plan decided at the end of the request saw the final data; one decided when headers went out may not have.
-    const changes = plan.final ? plan.changes : diffData(session, state.snapshot);
-    switch (plan.kind) {
-      case "create":
-      case "rotate": {
-        const record = this.planner.newRecord(currentData(changes), state, now);
-        if (plan.kind === "rotate" && state.key) {
-          const oldKey = state.key;
-          // Destroy first: if the write of the new record fails, the old ticket is dead anyway (fail closed).
-          await callStore("destroy", () => this.store.destroy(oldKey));
-        }
-        await callStore("create", () => this.store.create(plan.key, record));
-        this.emit({ type: plan.kind === "rotate" ? "rotated" : "created", keyLabel: logLabelOf(plan.key), userId: record.userId, ...ipOf(state) });
-        Object.assign(state, { ticket: plan.ticket, key: plan.key, record, snapshot: changes.serialized, forceRotate: false, identityAssigned: false });
-        break;
-      }
-      case "patch":
-      case "touch":
-      case "none": {
-        if (!state.record || !state.key || state.destroyed) break;
-        const key = state.key;
-        const record = state.record;
-        const idleExpiresAt = slideIdleExpiry({ absoluteExpiresAt: record.absoluteExpiresAt, cookieMaxAge: state.cookieMaxAge }, now, this.policy);
-        const maxAgeChanged = state.cookieMaxAge !== record.cookieMaxAge;
-        if (changes.changed || maxAgeChanged) {
-          const patch = { set: changes.set, unset: changes.unset, idleExpiresAt, touchedAt: now, ...(maxAgeChanged ? { cookieMaxAge: state.cookieMaxAge } : {}) };
-          const applied = await callStore("patch", () => this.store.patch(key, patch));
-          if (applied) {
-            state.record = { ...record, data: currentData(changes), idleExpiresAt, touchedAt: now, cookieMaxAge: state.cookieMaxAge, version: record.version + 1 };
-            state.snapshot = changes.serialized;
-          } else {
-            this.forget(state); // destroyed elsewhere meanwhile: never resurrect it
-          }
-        } else if (plan.kind === "touch") {
-          const applied = await callStore("touch", () => this.store.touch(key, idleExpiresAt, now));
-          if (applied) state.record = { ...record, idleExpiresAt, touchedAt: now, version: record.version + 1 };
-          else this.forget(state);
-        }
-        state.forceTouch = false;
-        break;
-      }
+    if (state.pending !== null) {
+      // An earlier commit is still running (a save() not awaited): its outcome changes what this one must do.
+      while (state.pending !== null) await state.pending.catch(() => undefined);
+      plan = undefined;
     }
-    return state.setCookie;
+    const decided = plan ?? this.planner.decide(state, this.now());
+    if (decided.call.op === "none") return decided.setCookie;
+    const run = this.execute(state, decided);
+    state.pending = run;
+    try {
+      return await run;
+    } finally {
+      if (state.pending === run) state.pending = null;
+    }
   }
 
-  /** Delete the stored session now and clear the cookie on the response. */
+  private async execute(state: SessionState, decided: Plan): Promise<string | null> {
+    const call = decided.call;
+    const store = this.store;
+    switch (call.op) {
+      case "create":
+        if (call.replaces !== null) {
+          const old = call.replaces;
+          await callStore("destroy", () => store.destroy(old));
+        }
+        await callStore("create", () => store.create(call.key, call.record));
+        break;
+      case "patch":
+        if (!(await callStore("patch", () => store.patch(call.key, call.patch)))) return this.vanished(state);
+        break;
+      case "touch":
+        if (!(await callStore("touch", () => store.touch(call.key, call.idleExpiresAt, call.touchedAt)))) return this.vanished(state);
+        break;
+      case "write":
+        await callStore("set", () => store.create(call.key, call.record));
+        break;
+      case "touchRecord":
+        await callStore("touch", () => store.touchRecord!(call.key, call.record));
+        break;
+    }
+    const outcome = decided.outcome!;
+    state.ticket = outcome.ticket;
+    state.key = outcome.key;
+    state.record = outcome.record;
+    state.snapshot = outcome.snapshot;
+    state.cookieExpiresAt = cookieExpiryOf(outcome.record);
+    state.issuedTicket = null;
+    state.forceRotate = false;
+    state.forceTouch = false;
+    state.identityAssigned = false;
+    state.clearCookie = false;
+    // A line made by an explicit save() or rotate() still has to reach this request's response.
+    state.owedCookie = decided.setCookie;
+    if (decided.event) this.emit(decided.event, state, { keyLabel: logLabelOf(outcome.key), userId: outcome.record.userId });
+    return decided.setCookie;
+  }
+
+  /** The record went away during the request (destroyed elsewhere): never resurrect it. */
+  private vanished(state: SessionState): null {
+    this.forget(state);
+    return null;
+  }
+
+  /** Delete the stored session now and clear the cookie on the response. Destroying twice is harmless. */
   async destroy(session: object): Promise<void> {
     const state = stateOf(session);
     const key = state.key;
     if (key) {
       await callStore("destroy", () => this.store.destroy(key));
-      this.emit({ type: "destroyed", keyLabel: logLabelOf(key), userId: state.record?.userId ?? null, ...ipOf(state) });
+      this.emit("destroyed", state, { keyLabel: logLabelOf(key), userId: state.record?.userId ?? null });
     }
-    const hadTicket = state.hadCookie || state.ticket !== null;
+    state.clearCookie ||= state.hadCookie || state.ticket !== null;
     this.forget(state);
-    loadData(session, state, {});
+    loadData(state.session ?? session, state, {});
     state.destroyed = true;
-    state.plan = null;
-    state.setCookie = hadTicket && state.cookie ? serializeClearingCookie(state.cookie) : null;
   }
 
-  /** express-session's regenerate: destroy the stored session and continue with a new, empty one. */
-  async regenerate(session: object): Promise<void> {
+  /**
+   * express-session's regenerate: destroy the stored session and continue with a new, empty session object (with the
+   * configured cookie), which replaces the old one for the rest of the request.
+   * @returns the new session object
+   */
+  async regenerate<S extends object>(session: S): Promise<S> {
     const state = stateOf(session);
     const key = state.key;
     if (key) await callStore("destroy", () => this.store.destroy(key));
-    const hadTicket = state.hadCookie || state.ticket !== null;
+    state.clearCookie ||= state.hadCookie || state.ticket !== null;
     this.forget(state);
-    loadData(session, state, {});
     state.destroyed = false;
-    state.clearCookie = hadTicket;
-    state.plan = null;
+    state.snapshot = EMPTY_SNAPSHOT;
+    state.identity = undefined;
+    state.identityAssigned = false;
+    const fresh = state.create!(state as never) as S;
+    state.session = fresh;
+    return fresh;
   }
 
   /** Re-read the session's data from the store. @throws {Error} "failed to load session" when it is gone */
@@ -327,8 +370,8 @@ export class SessionManager {
     if (!record || !isLive(record, this.now())) throw new Error("failed to load session");
     state.record = record;
     state.cookieMaxAge = record.cookieMaxAge;
-    loadData(session, state, record.data);
-    state.plan = null;
+    state.cookieExpiresAt = cookieExpiryOf(record);
+    loadData(state.session ?? session, state, record.data);
   }
 
   /** Issue a new ticket now, keeping the data; the old ticket stops working. A no-op for a session not yet stored. */
@@ -336,15 +379,22 @@ export class SessionManager {
     const state = stateOf(session);
     if (!state.record) return;
     state.forceRotate = true;
-    state.plan = null;
     await this.commit(session);
   }
 
-  /** Mark the session to slide its idle window on commit, even inside `touchAfter`. */
+  /**
+   * The request dropped its session (express-session's `unset: "keep"`: `req.session = null`): what it changed is not
+   * saved, and only a cookie that destroy() or regenerate() already owed the client is still sent.
+   */
+  detach(session: object): void {
+    stateOf(session).session = null;
+  }
+
+  /** Reset the cookie's lifetime and slide the idle window on commit, even inside `touchAfter`. */
   touch(session: object): void {
     const state = stateOf(session);
     state.forceTouch = true;
-    state.plan = null;
+    if (state.cookieMaxAge !== null) state.cookieExpiresAt = this.now() + state.cookieMaxAge;
   }
 
   /**
@@ -363,14 +413,14 @@ export class SessionManager {
     const record = await callStore("get", () => this.store.get(key));
     if (!record || record.userId !== userId) return false;
     await callStore("destroy", () => this.store.destroy(key));
-    this.emit({ type: "revoked", userId, keyLabel: logLabelOf(key), count: 1 });
+    this.report({ type: "revoked", userId, keyLabel: logLabelOf(key), count: 1 });
     return true;
   }
 
   /** Revoke every session of a user (log out everywhere), optionally keeping one (the current device). */
   async revokeUserSessions(userId: string, options: { except?: string } = {}): Promise<number> {
     const count = await callStore("destroyByUser", () => this.store.destroyByUser(userId, options));
-    this.emit({ type: "revoked", userId, count });
+    this.report({ type: "revoked", userId, count });
     return count;
   }
 
@@ -385,21 +435,34 @@ export class SessionManager {
     state.ticket = null;
     state.key = null;
     state.record = null;
+    state.issuedTicket = null;
     state.forceRotate = false;
     state.forceTouch = false;
   }
 
-  private cookieFor(context: RequestContext): ResolvedCookie | null {
-    if (context.cookie) return resolveCookie(context.cookie, context.secure);
-    let cookie = this.cookieCache.get(context.secure);
+  private cookieFor(secure: boolean): ResolvedCookie {
+    let cookie = this.cookieCache.get(secure);
     if (cookie === undefined) {
-      cookie = resolveCookie(this.cookieOptions, context.secure);
-      this.cookieCache.set(context.secure, cookie);
+      cookie = resolveCookie(this.cookieOptions, secure);
+      this.cookieCache.set(secure, cookie);
     }
     return cookie;
   }
 
-  private emit(event: SessionEvent): void {
+  /** Names that are never data for this kind of session object (its class's members), computed once per class. */
+  private reservedOf(session: object): ReadonlySet<string> {
+    const proto = Object.getPrototypeOf(session) as object | null;
+    if (this.reserved.proto !== proto) this.reserved = { proto, names: reservedNamesOf(session) };
+    return this.reserved.names;
+  }
+
+  private emit(type: SessionEvent["type"], state: SessionState, extra: Partial<SessionEvent> = {}): void {
+    if (!this.onEvent) return;
+    resolveClient(state, this.client);
+    this.report({ type, ...extra, ...ipOf(state) });
+  }
+
+  private report(event: SessionEvent): void {
     if (!this.onEvent) return;
     try {
       this.onEvent(event);
@@ -409,3 +472,6 @@ export class SessionManager {
   }
 }
 
+function newSession(handle: SessionHandle): Session {
+  return new Session(handle);
+}

@@ -1,112 +1,172 @@
 /**
- * What a request's commit will do (the plan), and the Set-Cookie line and new record that go with it. Pure decisions
- * over the session's state: the SessionManager does the I/O.
+ * What a request's commit will do: {@link Planner.decide} looks at the session's state and data and returns a
+ * complete, immutable {@link Plan} — the one store call with its arguments, the Set-Cookie line, and what the state
+ * becomes once the call succeeded. The SessionManager only executes it (see docs/architecture.md, "Commit").
  */
 import { serializeClearingCookie, serializeSessionCookie } from "./cookie.js";
-import { checkGeneratedTicket, clientOf, persistentMaxAge } from "./manager-helpers.js";
+import { checkGeneratedTicket, persistentMaxAge } from "./manager-helpers.js";
 import type { Signer } from "./signing.js";
-import { diffData, type DataChanges, type SessionState } from "./state.js";
+import { currentData, diffData, type SessionState, type Snapshot } from "./state.js";
 import { generateTicket, type RandomBytes } from "./ticket.js";
 import { shouldTouch, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
-import type { SessionRecord } from "./types.js";
+import { expiresAtOf, type SessionPatch, type SessionRecord } from "./types.js";
 
-/** What commit() will do, decided once per request (see docs/architecture.md, "Commit"). */
-export type Plan = (
-  | { kind: "none" }
-  | { kind: "create" | "rotate"; ticket: string; key: string }
-  | { kind: "patch" }
-  | { kind: "touch" }
-) & {
-  /** The data changes the plan was decided on, reusable by commit() when the request's data can no longer change. */
-  changes: DataChanges;
-  final: boolean;
-};
+/** The store call of a plan. */
+export type StoreCall =
+  | { readonly op: "none" }
+  /** Slide the idle window. */
+  | { readonly op: "touch"; readonly key: string; readonly idleExpiresAt: number; readonly touchedAt: number }
+  /** Change only the named top-level keys (and the expiry). */
+  | { readonly op: "patch"; readonly key: string; readonly patch: SessionPatch }
+  /** A new record under a new ticket; for a rotation, `replaces` is the old key, destroyed first (fail closed). */
+  | { readonly op: "create"; readonly key: string; readonly record: SessionRecord; readonly replaces: string | null }
+  /** A store without per-key patches (an express-session store): write the whole record, or only touch it. */
+  | { readonly op: "write" | "touchRecord"; readonly key: string; readonly record: SessionRecord };
+
+/** What the session's state becomes once the store call succeeded. */
+export interface PlanOutcome {
+  readonly ticket: string;
+  readonly key: string;
+  readonly record: SessionRecord;
+  readonly snapshot: Snapshot;
+}
+
+/** A decision for one request's session, complete and immutable. */
+export interface Plan {
+  readonly call: StoreCall;
+  /** The Set-Cookie line for this response, or `null`. */
+  readonly setCookie: string | null;
+  /** Why the cookie line could not be made (an invalid expiry): express-session forwards it to `next(err)`. */
+  readonly cookieError: Error | null;
+  readonly outcome: PlanOutcome | null;
+  /** The event to report once the call succeeded. */
+  readonly event: "created" | "rotated" | null;
+}
 
 /** The manager's settings the decisions depend on. */
 export interface PlannerSettings {
   policy: TimeoutPolicy;
   identityKey: string;
   signer: Signer;
-  now: () => number;
   randomBytes: RandomBytes | undefined;
   keyOf: (ticket: string) => string;
+  genid: ((request: unknown) => string) | undefined;
   saveUninitialized: boolean;
   rolling: boolean;
   resave: boolean;
+  /** The store replaces whole records (an express-session store): no per-key patch. */
+  wholeRecords: boolean;
+  /** Fill in the state's client facts (ip, User-Agent) before they go into a new record. */
+  resolveClient: (state: SessionState) => void;
 }
 
-/** Decides plans for one SessionManager (see docs/architecture.md, "Commit"). */
+const NOTHING: StoreCall = Object.freeze({ op: "none" });
+
+/** Decides plans for one SessionManager. */
 export class Planner {
   constructor(private readonly settings: PlannerSettings) {}
 
-  plan(session: object, state: SessionState, final: boolean): Plan {
-    const existing = state.plan;
-    if (existing) {
-      // Keep the decision (and any ticket it issued: its cookie may be out already); refresh what changed.
-      if (final && !existing.final) Object.assign(existing, { changes: diffData(session, state.snapshot), final: true });
-      return existing;
-    }
-    const changes = diffData(session, state.snapshot);
-    const plan = this.decide(state, changes) as Plan;
-    plan.changes = changes;
-    plan.final = final;
-    state.plan = plan;
-    // A line decided earlier in this request (e.g. by an explicit save()) stays unless a newer decision replaces it.
-    state.setCookie = this.cookieLine(plan, state) ?? state.setCookie;
-    return plan;
-  }
-
-  private decide(state: SessionState, changes: DataChanges): DecidedPlan {
-    if (state.destroyed || !state.cookie) return { kind: "none" };
-    const now = this.settings.now();
+  /**
+   * Decide what committing `state`'s session now would do. Pure but for one thing: a new ticket it issues is kept
+   * in `state.issuedTicket` once the caller sends its cookie ({@link Planner.issue}), so later plans reuse it.
+   */
+  decide(state: SessionState, now: number): Plan {
+    if (state.destroyed || !state.cookieAllowed || state.session === null) return this.plain(NOTHING, this.clearing(state));
+    const changes = diffData(state.session, state.snapshot, state.reserved);
     const record = state.record;
-    if (!record) {
-      if (!changes.changed && !this.settings.saveUninitialized) return { kind: "none" };
-      return this.freshTicket("create", state);
+    const key = state.key;
+    if (record === null || key === null || state.ticket === null) {
+      if (!changes.changed && !this.settings.saveUninitialized) return this.plain(NOTHING, this.clearing(state));
+      return this.fresh(state, changes.current, now, null);
     }
-    if (state.forceRotate || state.identityAssigned || changes.serialized.get(this.settings.identityKey) !== state.snapshot.get(this.settings.identityKey)) {
-      return this.freshTicket("rotate", state);
+    const identity = this.settings.identityKey;
+    if (state.forceRotate || state.identityAssigned || changes.current.get(identity) !== state.snapshot.get(identity)) {
+      return this.fresh(state, changes.current, now, key);
     }
-    if (state.cookieMaxAge !== record.cookieMaxAge || changes.changed) return { kind: "patch" };
-    if (state.forceTouch || this.settings.resave || shouldTouch(record, now, this.settings.policy)) return { kind: "touch" };
-    return { kind: "none" };
+    const maxAgeChanged = state.cookieMaxAge !== record.cookieMaxAge;
+    const idleExpiresAt = slideIdleExpiry({ absoluteExpiresAt: record.absoluteExpiresAt, cookieMaxAge: state.cookieMaxAge }, now, this.settings.policy);
+    const slid: SessionRecord = { ...record, idleExpiresAt, touchedAt: now, cookieMaxAge: state.cookieMaxAge, version: record.version + 1 };
+    if (changes.changed || maxAgeChanged) {
+      const outcome = { ticket: state.ticket, key, record: slid, snapshot: changes.current };
+      const call: StoreCall = this.settings.wholeRecords
+        ? { op: "write", key, record: { ...slid, data: currentData(changes.current) } }
+        : { op: "patch", key, patch: { set: changes.set, unset: changes.unset, idleExpiresAt, touchedAt: now, ...(maxAgeChanged ? { cookieMaxAge: state.cookieMaxAge } : {}) } };
+      return this.existing(state, call, outcome, true, now);
+    }
+    if (state.forceTouch || this.settings.resave || shouldTouch(record, now, this.settings.policy)) {
+      const outcome = { ticket: state.ticket, key, record: slid, snapshot: state.snapshot };
+      let call: StoreCall = { op: "touch", key, idleExpiresAt, touchedAt: now };
+      // express-session's resave: true writes the whole session back; its touch() is for unmodified sessions.
+      if (this.settings.wholeRecords) call = { op: this.settings.resave ? "write" : "touchRecord", key, record: slid };
+      return this.existing(state, call, outcome, true, now);
+    }
+    return this.existing(state, NOTHING, null, false, now);
   }
 
-  private freshTicket(kind: "create" | "rotate", state: SessionState): DecidedPlan {
-    const ticket = state.generateTicket ? checkGeneratedTicket(state.generateTicket()) : generateTicket(this.settings.randomBytes);
-    return { kind, ticket, key: this.settings.keyOf(ticket) };
+  /** The caller sent `plan`'s cookie before committing: the commit must keep its ticket. */
+  issue(state: SessionState, plan: Plan): void {
+    if (plan.call.op === "create" && plan.setCookie !== null) state.issuedTicket = plan.outcome!.ticket;
   }
 
-  private cookieLine(plan: DecidedPlan, state: SessionState): string | null {
-    if (!state.cookie) return null;
-    if (state.destroyed) return state.setCookie;
-    const now = this.settings.now();
-    if (plan.kind === "create" || plan.kind === "rotate") {
-      const absoluteExpiresAt = now + this.settings.policy.absoluteTimeout;
-      return serializeSessionCookie(state.cookie, this.settings.signer.sign(plan.ticket), { maxAgeMs: persistentMaxAge(state.cookieMaxAge, absoluteExpiresAt, now), now });
-    }
-    if (!state.ticket || !state.record) {
-      // No stored session and nothing new to store: clear the cookie only if this request regenerated it away.
-      return state.clearCookie ? serializeClearingCookie(state.cookie) : null;
-    }
-    const slid = plan.kind === "patch" || plan.kind === "touch";
+  /** A plan that issues a ticket: a new session, or a rotation of the one at `replaces` (data kept, times fresh). */
+  private fresh(state: SessionState, current: Snapshot, now: number, replaces: string | null): Plan {
+    const ticket = state.issuedTicket ?? this.newTicket(state);
+    const key = this.settings.keyOf(ticket);
+    const record = this.newRecord(currentData(current), state, now);
+    const { line, error } = this.line(state, ticket, persistentMaxAge(state.cookieMaxAge, record.absoluteExpiresAt, now), now);
+    return {
+      call: { op: "create", key, record, replaces },
+      setCookie: line,
+      cookieError: error,
+      outcome: { ticket, key, record, snapshot: current },
+      event: replaces === null ? "created" : "rotated",
+    };
+  }
+
+  /** A plan for a stored session keeping its ticket. `slid`: the idle window moves with this commit. */
+  private existing(state: SessionState, call: StoreCall, outcome: PlanOutcome | null, slid: boolean, now: number): Plan {
+    const record = state.record!;
     const persistent = state.cookieMaxAge !== null;
-    if (state.needsResign || this.settings.rolling || (slid && persistent) || state.cookieMaxAge !== state.record.cookieMaxAge) {
-      return serializeSessionCookie(state.cookie, this.settings.signer.sign(state.ticket), {
-        maxAgeMs: persistentMaxAge(state.cookieMaxAge, state.record.absoluteExpiresAt, now),
-        now,
-      });
+    let line: string | null = null;
+    let error: Error | null = null;
+    if (state.needsResign || this.settings.rolling || (slid && persistent) || state.cookieMaxAge !== record.cookieMaxAge) {
+      ({ line, error } = this.line(state, state.ticket!, persistentMaxAge(state.cookieMaxAge, record.absoluteExpiresAt, now), now));
     }
-    return null;
+    return { call, setCookie: line ?? state.owedCookie, cookieError: error, outcome, event: null };
   }
 
+  private plain(call: StoreCall, setCookie: string | null): Plan {
+    return { call, setCookie, cookieError: null, outcome: null, event: null };
+  }
+
+  /** The line that deletes the cookie, when destroy() or regenerate() took the client's session away. */
+  private clearing(state: SessionState): string | null {
+    return state.clearCookie && state.cookieAllowed ? serializeClearingCookie(state.cookie) : null;
+  }
+
+  private line(state: SessionState, ticket: string, maxAgeMs: number | null, now: number): { line: string | null; error: Error | null } {
+    // An invalid Date given as cookie.expires fails here, as express-session's does when it writes the cookie.
+    if (state.cookieExpiresAt !== null && Number.isNaN(state.cookieExpiresAt)) maxAgeMs = NaN;
+    try {
+      return { line: serializeSessionCookie(state.cookie, this.settings.signer.sign(ticket), { maxAgeMs, now }), error: null };
+    } catch (error) {
+      return { line: null, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  private newTicket(state: SessionState): string {
+    const genid = this.settings.genid;
+    return genid ? checkGeneratedTicket(genid(state.request)) : generateTicket(this.settings.randomBytes);
+  }
+
+  /** The record a new or rotated session starts with. */
   newRecord(data: Record<string, unknown>, state: SessionState, now: number): SessionRecord {
     const absoluteExpiresAt = now + this.settings.policy.absoluteTimeout;
     const identity = data[this.settings.identityKey];
-    const client = clientOf(state);
+    this.settings.resolveClient(state);
     const meta: SessionRecord["meta"] = {};
-    if (client.ip !== undefined) meta.ip = client.ip;
-    if (client.userAgent !== undefined) meta.userAgent = client.userAgent;
+    if (state.ip !== undefined) meta.ip = state.ip;
+    if (state.userAgent !== undefined) meta.userAgent = state.userAgent;
     return {
       userId: identity === undefined || identity === null ? null : String(identity),
       data,
@@ -119,12 +179,9 @@ export class Planner {
       meta,
     };
   }
-
-  owesWrite(state: SessionState, plan: Plan): boolean {
-    if (plan.kind !== "none") return true;
-    // A "none" decided before the data changed (headers sent early) still owes a patch.
-    return state.record !== null && !state.destroyed && (plan.changes.changed || state.cookieMaxAge !== state.record.cookieMaxAge);
-  }
 }
 
-type DecidedPlan = Plan extends infer P ? (P extends Plan ? Omit<P, "changes" | "final"> : never) : never;
+/** When a persistent cookie of `record` expires (for `req.session.cookie.expires` after a load or a write). */
+export function cookieExpiryOf(record: SessionRecord): number | null {
+  return record.cookieMaxAge === null ? null : expiresAtOf(record);
+}

@@ -1,16 +1,25 @@
 /**
  * The per-request engine state behind a Session object, and change tracking of its data.
  * The data itself lives on the Session object as own enumerable properties (express-session's
- * `req.session.userId = …`); the bookkeeping sits behind a symbol so it never reaches JSON, the store or `Object.keys`.
+ * `req.session.userId = …`); the bookkeeping is this state, reachable only through the Session's private field.
  */
 import type { ResolvedCookie } from "./cookie.js";
-import type { Plan } from "./plan.js";
+import type { SessionManager } from "./manager.js";
+import type { CookieHost } from "./session-cookie.js";
 import type { SessionRecord } from "./types.js";
 
-/** What the engine knows about one request's session. Internal: adapters reach it through {@link stateOf}. */
-export interface SessionState {
-  /** Cookie attributes for this request; `null` when no cookie may be set (Secure demanded over HTTP). */
-  cookie: ResolvedCookie | null;
+/** What the engine knows about one request's session. Internal to core/. */
+export interface SessionState extends CookieHost {
+  /** The manager that loaded it (`null` for a session object made outside the engine). */
+  engine: SessionManager | null;
+  /** The session object the request currently uses (regenerate() replaces it). */
+  session: object | null;
+  /** Makes a new session object for this state (the adapter's Session subclass). */
+  create: ((handle: never) => object) | null;
+  /** Cookie attributes for this request (per-session changes copy them first). */
+  cookie: ResolvedCookie;
+  /** Whether this request may carry the cookie at all (not when Secure is demanded over plain HTTP). */
+  cookieAllowed: boolean;
   /** The client presented a value for our cookie name (valid or not). */
   hadCookie: boolean;
   /** The presented ticket verified with an older secret: re-sign it on this response. */
@@ -20,10 +29,8 @@ export interface SessionState {
   key: string | null;
   /** The stored record as of the last load or write. */
   record: SessionRecord | null;
-  /** Serialized value of each data key as of the last load or write (the baseline for change tracking). */
-  snapshot: Map<string, string>;
-  /** This session's persistent cookie lifetime (ms) or `null`; compared with `record.cookieMaxAge` to detect change. */
-  cookieMaxAge: number | null;
+  /** Each data key's value as of the last load or write (the baseline for change tracking), see {@link Snapshot}. */
+  snapshot: Snapshot;
   /** Force a touch (slide the idle window) on commit: `session.touch()`. */
   forceTouch: boolean;
   /** Force a new ticket on commit: `session.rotate()`. */
@@ -32,69 +39,168 @@ export interface SessionState {
   identityKey: string;
   /** The identity key was assigned during this request (even to the same value): a login, so rotate the ticket. */
   identityAssigned: boolean;
+  /** The identity key's current value (the key is an accessor, see {@link loadData}). */
+  identity: unknown;
   destroyed: boolean;
   /** The stored session went away during this request (regenerate): clear the cookie unless a new one is stored. */
   clearCookie: boolean;
-  /** The Set-Cookie line to send with the response, if any. */
-  setCookie: string | null;
-  /** The identity key's current value (the key is an accessor, see {@link loadData}). */
-  identity: unknown;
-  /** What commit() will do, once decided for this request (the manager's plan; cleared when anything changes it). */
-  plan: Plan | null;
-  /** Request facts captured for the record's meta. */
+  /**
+   * A ticket issued for this session whose cookie has gone out already (headers written before the data was final):
+   * the commit must store the session under it.
+   */
+  issuedTicket: string | null;
+  /** A Set-Cookie line an earlier commit of this request made (save(), rotate()), still owed to the response. */
+  owedCookie: string | null;
+  /** The framework's request object, handed to `genid` and to the client-facts resolver. Opaque to the engine. */
+  request: unknown;
+  /** Names that are never data on this session's class (`cookie`, its members), see {@link reservedNamesOf}. */
+  reserved: ReadonlySet<string>;
+  /** A commit in flight (an explicit save() not awaited): the next commit waits for it and decides afresh. */
+  pending: Promise<unknown> | null;
+  /** Request facts captured for the record's meta (resolved on first use). */
   ip: string | undefined;
   userAgent: string | undefined;
-  /** Resolves ip and userAgent on first use (then cleared). */
-  client: (() => { ip?: string | undefined; userAgent?: string | undefined }) | undefined;
-  /** Ticket generator for this request (express-session's `genid(req)`), when configured. */
-  generateTicket: (() => string) | undefined;
+  clientResolved: boolean;
+}
+
+/** The fields a load starts from; everything else starts empty. */
+export interface StateInit {
+  engine: SessionManager | null;
+  create: ((handle: never) => object) | null;
+  cookie: ResolvedCookie;
+  cookieAllowed: boolean;
+  cookieMaxAge: number | null;
+  now: () => number;
+  identityKey: string;
+  request: unknown;
+  ip: string | undefined;
+  userAgent: string | undefined;
 }
 
 /**
- * Every state starts with the same fields in the same order (no optional ones added later), so V8 gives all of them
- * one hidden class; and a state starts with this shared, never-mutated baseline instead of a Map of its own.
+ * The one factory of session states: every state has the same fields in the same order (no optional ones added
+ * later), so V8 gives all of them one hidden class.
  */
-export const EMPTY_SNAPSHOT: Map<string, string> = new Map();
-
-const STATE = Symbol("cloakroom.session.state");
+export function createSessionState(init: StateInit): SessionState {
+  const now = init.now;
+  return {
+    engine: init.engine,
+    session: null,
+    create: init.create,
+    cookie: init.cookie,
+    cookieAllowed: init.cookieAllowed,
+    cookieMaxAge: init.cookieMaxAge,
+    cookieExpiresAt: init.cookieMaxAge === null ? null : now() + init.cookieMaxAge,
+    now,
+    hadCookie: false,
+    needsResign: false,
+    ticket: null,
+    key: null,
+    record: null,
+    snapshot: EMPTY_SNAPSHOT,
+    forceTouch: false,
+    forceRotate: false,
+    identityKey: init.identityKey,
+    identityAssigned: false,
+    identity: undefined,
+    destroyed: false,
+    clearCookie: false,
+    issuedTicket: null,
+    owedCookie: null,
+    request: init.request,
+    reserved: DEFAULT_RESERVED,
+    pending: null,
+    ip: init.ip,
+    userAgent: init.userAgent,
+    clientResolved: false,
+  };
+}
 
 /**
- * The engine's bookkeeping for a session.
- * @internal for adapters
+ * The baseline of change tracking: per data key, a primitive value as it is (compared with `===`, no JSON), or the
+ * JSON text of an object value (nested mutation is caught by comparing texts). A read-only request on a session whose
+ * values are primitives (a user id, a flag) therefore costs no JSON work at all.
  */
-export function stateOf(session: object): SessionState {
-  const state = (session as { [STATE]?: SessionState })[STATE];
-  if (!state) throw new TypeError("not a cloakroom session");
-  return state;
+export type Snapshot = Map<string, unknown>;
+
+/** An object value's JSON text in a {@link Snapshot} (a class, so it can never be mistaken for a string value). */
+export class Serialized {
+  constructor(readonly json: string) {}
 }
 
-/** Attach engine state to a session object without making it enumerable. */
-export function attachState(session: object, state: SessionState): void {
-  Object.defineProperty(session, STATE, { value: state, enumerable: false, writable: false, configurable: false });
+const DEFAULT_RESERVED: ReadonlySet<string> = new Set(["cookie", "__proto__"]);
+
+/** The shared, never-mutated baseline of a session that holds nothing. */
+export const EMPTY_SNAPSHOT: Snapshot = new Map();
+
+/**
+ * The snapshot entry of a value, or `undefined` for values JSON leaves out (functions, symbols, undefined).
+ * Numbers JSON cannot hold become what the store will give back (`NaN` and infinities → `null`, `-0` → `0`).
+ */
+export function snapshotOf(value: unknown): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value + 0 : null;
+    case "object":
+      return value === null ? null : new Serialized(JSON.stringify(value));
+    case "bigint":
+      // JSON.stringify throws for a BigInt: raise the same TypeError here, where the app can see it.
+      return new Serialized(JSON.stringify(value));
+    default:
+      return undefined;
+  }
 }
 
-/** The serialized form used for change tracking: JSON, as every store keeps it. `undefined` = "not stored". */
-export function serializeValue(value: unknown): string | undefined {
-  return typeof value === "function" || typeof value === "symbol" ? undefined : JSON.stringify(value);
+/** Whether `value` still equals its baseline entry. */
+function unchanged(base: unknown, value: unknown): boolean {
+  if (typeof value === "object" && value !== null) return base instanceof Serialized && base.json === JSON.stringify(value);
+  return !(base instanceof Serialized) && base === snapshotOf(value);
+}
+
+/** What the baseline entry stands for, as a store gives it back (objects parsed afresh: a copy). */
+export function valueOf(entry: unknown): unknown {
+  return entry instanceof Serialized ? JSON.parse(entry.json) : entry;
+}
+
+/** Names that are never data: the Session's own members and Object.prototype's (express-session skips `key in session`). */
+export function reservedNamesOf(session: object): ReadonlySet<string> {
+  const names = new Set<string>(["cookie"]);
+  for (let proto = Object.getPrototypeOf(session); proto; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) names.add(name);
+  }
+  names.add("__proto__");
+  return names;
 }
 
 /**
- * Replace the data of a session object with `data`, and reset the change-tracking baseline to it.
- * Keys are defined, not assigned, so a stored `__proto__` key cannot change the object's prototype.
+ * Replace the data of a session object with `data`, and reset the change-tracking baseline to it. Reserved names
+ * (methods, `id`, `cookie`, Object.prototype's members) in stored data are left out, as express-session does.
  */
 export function loadData(session: object, state: SessionState, data: Record<string, unknown>): void {
-  for (const key of Object.keys(session)) delete (session as Record<string, unknown>)[key];
-  const snapshot = new Map<string, string>();
-  state.snapshot = snapshot;
+  const reserved = state.reserved;
+  const target = session as Record<string, unknown>;
+  for (const key of Object.keys(session)) if (key !== "cookie") delete target[key];
   state.identityAssigned = false;
-  for (const key of Object.keys(data)) {
-    const json = serializeValue(data[key]);
-    if (json === undefined) continue;
+  state.identity = undefined;
+  const keys = Object.keys(data);
+  if (keys.length === 0) {
+    state.snapshot = EMPTY_SNAPSHOT;
+    return;
+  }
+  const snapshot: Snapshot = new Map();
+  state.snapshot = snapshot;
+  for (const key of keys) {
+    if (reserved.has(key)) continue;
     // Stores hand out copies (a contract rule), so the value is this request's own: no second copy needed.
-    const value: unknown = data[key];
+    const value = data[key];
+    const entry = snapshotOf(value);
+    if (entry === undefined) continue;
     if (key === state.identityKey) defineIdentity(session, state, value);
-    else Object.defineProperty(session, key, { value, enumerable: true, writable: true, configurable: true });
-    snapshot.set(key, json);
+    else target[key] = value;
+    snapshot.set(key, entry);
   }
 }
 
@@ -102,22 +208,30 @@ export function loadData(session: object, state: SessionState, data: Record<stri
  * The identity key is an accessor, so that assigning it — even the same user again, as the seed's
  * `req.session.userId = user._id` does at every login — is seen as a login and rotates the ticket
  * (ASVS 5.0 V7.2.4: new token at login and re-authentication). `delete` removes it like any property.
- * The getter and setter are the same two functions for every session (the value lives in the state): V8 keeps one
- * hidden class for all sessions instead of building a new one per request around fresh closures.
+ * The getter and setter are the same two functions for every session (the value lives in the state), so V8 reuses
+ * one transition for all sessions instead of building a hidden class per request around fresh closures.
  */
 function defineIdentity(session: object, state: SessionState, initial: unknown): void {
   state.identity = initial;
-  Object.defineProperty(session, state.identityKey, IDENTITY_ACCESSOR);
+  Object.defineProperty(session, state.identityKey, identityAccessor);
 }
 
-const IDENTITY_ACCESSOR: PropertyDescriptor = {
+/** How the identity accessor reaches the state of a session (set by session.ts, which owns the private field). */
+let stateOfSession!: (session: object) => SessionState;
+
+/** @internal session.ts registers its private-field reader here. */
+export function registerStateReader(reader: (session: object) => SessionState): void {
+  stateOfSession = reader;
+}
+
+const identityAccessor: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
   get(this: object): unknown {
-    return stateOf(this).identity;
+    return stateOfSession(this).identity;
   },
   set(this: object, next: unknown): void {
-    const state = stateOf(this);
+    const state = stateOfSession(this);
     state.identity = next;
     state.identityAssigned = true;
   },
@@ -128,46 +242,66 @@ export interface DataChanges {
   /** Changed or new keys with their values as JSON gives them back (what every store will return). */
   set: Record<string, unknown>;
   unset: string[];
-  /** The serialized current data (the next baseline, and the source of {@link currentData}). */
-  serialized: Map<string, string>;
+  /** The current data as snapshot entries (the next baseline, and the source of {@link currentData}). */
+  current: Snapshot;
   changed: boolean;
 }
 
 /**
- * Compare the session's data with its baseline. Nested mutation is caught because each top-level value is compared
+ * Compare the session's data with its baseline. Nested mutation is caught because each object value is compared
  * in serialized form (express-session hashes the whole session instead; this also says WHICH keys changed).
- * Only changed keys are parsed back, so a read-only request costs one JSON.stringify per key.
+ * @param reserved names never treated as data (`cookie`)
  */
-export function diffData(session: object, snapshot: Map<string, string>): DataChanges {
-  const set: Record<string, unknown> = {};
-  const serialized = new Map<string, string>();
-  const unset: string[] = [];
-  let changed = false;
-  for (const key of Object.keys(session)) {
-    const json = serializeValue((session as Record<string, unknown>)[key]);
-    if (json === undefined) continue;
-    serialized.set(key, json);
-    if (snapshot.get(key) !== json) {
-      defineKey(set, key, JSON.parse(json));
-      changed = true;
+export function diffData(session: object, snapshot: Snapshot, reserved: ReadonlySet<string>): DataChanges {
+  const source = session as Record<string, unknown>;
+  const keys = Object.keys(session);
+  // The common case first, without allocating: every key is in the baseline, unchanged, and none went away.
+  let same = 0;
+  for (const key of keys) {
+    if (reserved.has(key)) continue;
+    const base = snapshot.get(key);
+    if (base === undefined || !unchanged(base, source[key])) {
+      same = -1;
+      break;
     }
+    same += 1;
   }
-  for (const key of snapshot.keys()) {
-    if (!serialized.has(key)) {
-      unset.push(key);
-      changed = true;
+  if (same === snapshot.size) return { set: NO_KEYS, unset: NO_NAMES, current: snapshot, changed: false };
+  let set: Record<string, unknown> | null = null;
+  let unset: string[] | null = null;
+  const current: Snapshot = new Map();
+  for (const key of keys) {
+    if (reserved.has(key)) continue;
+    const value = source[key];
+    const base = snapshot.get(key);
+    if (base !== undefined && unchanged(base, value)) {
+      current.set(key, base);
+      continue;
     }
+    const entry = snapshotOf(value);
+    if (entry === undefined) continue;
+    current.set(key, entry);
+    set ??= {};
+    defineKey(set, key, valueOf(entry));
   }
-  return { set, unset, serialized, changed };
+  if (current.size !== snapshot.size || set !== null) {
+    for (const key of snapshot.keys()) if (!current.has(key)) (unset ??= []).push(key);
+  }
+  const changed = set !== null || unset !== null;
+  return { set: set ?? NO_KEYS, unset: unset ?? NO_NAMES, current: changed ? current : snapshot, changed };
 }
 
+const NO_KEYS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
+
 /** The whole current data as plain JSON values (what a new record stores). */
-export function currentData(changes: DataChanges): Record<string, unknown> {
+export function currentData(current: Snapshot): Record<string, unknown> {
   const data: Record<string, unknown> = {};
-  for (const [key, json] of changes.serialized) defineKey(data, key, JSON.parse(json));
+  for (const [key, entry] of current) defineKey(data, key, valueOf(entry));
   return data;
 }
 
 function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

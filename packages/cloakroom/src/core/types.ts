@@ -86,6 +86,12 @@ export interface StoreCapabilities {
   nativeTtl: boolean;
   /** `count` works (for the active-sessions gauge). */
   count: boolean;
+  /**
+   * Writes replace whole records: there is no atomic per-key patch (express-session stores behind
+   * {@link SessionStore.touchRecord}). The manager then sends whole records through `create` (which overwrites) and
+   * `touchRecord`, built from what the request loaded, as express-session does. Absent = false.
+   */
+  wholeRecords?: boolean;
 }
 
 /**
@@ -135,6 +141,12 @@ export interface SessionStore {
    * @returns `true` if applied, `false` if the record is missing or expired
    */
   touch(key: string, idleExpiresAt: number, touchedAt: number): Promise<boolean>;
+
+  /**
+   * Only for stores with `capabilities.wholeRecords`: slide the idle window of a record the caller holds whole
+   * (express-session's `touch(sid, session)`, or a full write for a store without touch).
+   */
+  touchRecord?(key: string, record: SessionRecord): Promise<void>;
 
   /** Delete one record and its index entry. Deleting a missing key is not an error. */
   destroy(key: string): Promise<void>;

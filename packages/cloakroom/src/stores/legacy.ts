@@ -88,7 +88,8 @@ export class LegacyStoreAdapter implements SessionStore {
     this.options = options;
     this.identityKey = options.identityKey ?? "userId";
     this.now = options.now ?? Date.now;
-    this.capabilities = { listByUser: false, nativeTtl: true, count: typeof store.length === "function" };
+    // Whole records: express-session stores have no per-key patch; the manager sends full records it loaded.
+    this.capabilities = { listByUser: false, nativeTtl: true, count: typeof store.length === "function", wholeRecords: true };
     // express-session runs requests without a session while its store is disconnected; we fail closed instead.
     store.on?.("disconnect", () => {
       this.connected = false;
@@ -141,6 +142,14 @@ export class LegacyStoreAdapter implements SessionStore {
     // express-session's contract: touch(sid, sess) when the store has it, else a full set.
     await call((cb) => (touch ? touch.call(this.legacy, key, sess, cb) : this.legacy.set(key, sess, cb)));
     return true;
+  }
+
+  /** express-session's touch(sid, session) for a record the manager holds whole; a full set for a store without it. */
+  async touchRecord(key: string, record: SessionRecord): Promise<void> {
+    this.checkConnected();
+    const sess = this.toLegacy(record);
+    const touch = this.legacy.touch;
+    await call((cb) => (touch ? touch.call(this.legacy, key, sess, cb) : this.legacy.set(key, sess, cb)));
   }
 
   async destroy(key: string): Promise<void> {

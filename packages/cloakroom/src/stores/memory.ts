@@ -274,6 +274,19 @@ export class MemoryStore implements SessionStore {
     return deleted;
   }
 
+  /**
+   * Every live session with its key, in no particular order (express-session's `store.all()` is built on it).
+   * O(n): for operators and tests, not for requests.
+   */
+  async entries(): Promise<StoredSession[]> {
+    const now = this.#now();
+    const sessions: StoredSession[] = [];
+    for (const [key, encoded] of this.#records) {
+      if (isLive(expiresAtOfEncoded(encoded), now)) sessions.push({ key, record: decodeRecord(encoded) });
+    }
+    return sessions;
+  }
+
   /** Delete every session this store holds. */
   async clear(): Promise<void> {
     this.#records.clear();

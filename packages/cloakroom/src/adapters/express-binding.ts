@@ -1,0 +1,216 @@
+/**
+ * How a session is bound to Express's `req` and `res` without adding properties to them.
+ *
+ * Express swaps the prototypes of `req` and `res` on every request (`Object.setPrototypeOf(req, app.request)`), which
+ * takes them off V8's shared hidden-class transitions: every property added afterwards builds a fresh hidden class
+ * (measured: ~20k instructions each, against ~900k for a whole bare Express request). So `req.session`,
+ * `req.sessionID` and `req.sessionStore` are accessors defined once on the prototype chain, reading this request's
+ * {@link Binding} from a WeakMap, and `res.writeHead`/`res.end` are intercepted once on the response prototype.
+ * A bare `http.createServer` request (no Express prototype) gets plain own properties and per-response wrappers.
+ *
+ * The accessors are installed on the prototype just above `http.IncomingMessage.prototype` / `ServerResponse.prototype`
+ * (Express's shared `request`/`response` objects), so they hold in mounted sub-apps too, whose prototypes inherit from
+ * it. A request that no cloakroom middleware bound sees them as absent: reads give `undefined`, and an assignment
+ * (another session library, a test) defines a plain own property as if the accessor were not there.
+ */
+import { IncomingMessage, ServerResponse } from "node:http";
+
+/** One request's session binding, read by the prototype accessors and the response interceptors. */
+export interface Binding {
+  /** What `req.session` answers (the app may set it to null or another object). */
+  session: unknown;
+  /** The session object the engine tracks for this request (regenerate() replaces it). */
+  current: unknown;
+  /** What `req.sessionID` answers. */
+  sessionID: unknown;
+  /** What `req.sessionStore` answers. */
+  sessionStore: unknown;
+  /** The response side: called before headers go out and on the first res.end (null until the middleware binds it). */
+  response: ResponseHooks | null;
+}
+
+/** What the middleware does when the response's headers go out, and when it ends. */
+export interface ResponseHooks {
+  /** Headers are about to be written (writeHead); `args` are writeHead's own. */
+  beforeHeaders(res: ServerResponse, args: IArguments): unknown[] | IArguments;
+  /** The first res.end: return true when it took over (it calls `end` itself later), false to let it through. */
+  end(res: ServerResponse, end: EndFunction, args: IArguments): boolean;
+}
+
+export type EndFunction = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+type WriteHeadFunction = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+
+const requests = new WeakMap<object, Binding>();
+const responses = new WeakMap<object, Binding>();
+
+/** The binding of a request, if a cloakroom middleware bound it. */
+export function bindingOf(req: object): Binding | undefined {
+  return requests.get(req);
+}
+
+const REQUEST_PROPERTIES = ["session", "sessionID", "sessionStore"] as const;
+
+function installRequestAccessors(proto: object): void {
+  for (const name of REQUEST_PROPERTIES) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get(this: object): unknown {
+        const binding = requests.get(this);
+        return binding === undefined ? undefined : binding[name];
+      },
+      set(this: object, value: unknown): void {
+        const binding = requests.get(this);
+        if (binding !== undefined) binding[name] = value;
+        else Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+}
+
+/** The response prototype's interceptors, defined once; they find this response's binding in the WeakMap. */
+function installResponseInterceptors(proto: object, parent: object): void {
+  const writeHead = Reflect.get(parent, "writeHead") as WriteHeadFunction;
+  const end = Reflect.get(parent, "end") as EndFunction;
+  Object.defineProperty(proto, "writeHead", {
+    configurable: true,
+    writable: true,
+    value: function writeHead_(this: ServerResponse): ServerResponse {
+      const hooks = responses.get(this)?.response;
+      // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+      return writeHead.apply(this, (hooks ? hooks.beforeHeaders(this, arguments) : arguments) as unknown[]);
+    },
+  });
+  Object.defineProperty(proto, "end", {
+    configurable: true,
+    writable: true,
+    value: function end_(this: ServerResponse): ServerResponse {
+      const hooks = responses.get(this)?.response;
+      // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+      if (hooks && hooks.end(this, end, arguments)) return this;
+      // eslint-disable-next-line prefer-rest-params -- as above
+      return end.apply(this, arguments as unknown as unknown[]);
+    },
+  });
+  installedResponseProtos.add(proto);
+  interceptedWriteHead.add(Reflect.get(proto, "writeHead") as WriteHeadFunction);
+  interceptedEnd.add(Reflect.get(proto, "end") as EndFunction);
+}
+
+const installedResponseProtos = new WeakSet<object>();
+const interceptedWriteHead = new WeakSet<WriteHeadFunction>();
+const interceptedEnd = new WeakSet<EndFunction>();
+
+/**
+ * The prototype just above `root` in `object`'s chain (Express's shared request or response object), or `null`
+ * when `object` inherits from `root` directly (a bare http server) or not at all.
+ */
+function sharedPrototypeOf(object: object, root: object): object | null {
+  let proto = Object.getPrototypeOf(object) as object | null;
+  if (proto === root) return null;
+  while (proto !== null) {
+    const parent = Object.getPrototypeOf(proto) as object | null;
+    if (parent === root) return proto;
+    proto = parent;
+  }
+  return null;
+}
+
+/** Direct prototypes (an app's `request` / `response`) known to inherit the accessors: checked once each. */
+const preparedRequestProtos = new WeakSet<object>();
+const preparedResponseProtos = new WeakSet<object>();
+let lastRequestProto: object | null = null;
+let lastResponseProto: object | null = null;
+
+/** Whether `req`'s prototype chain carries the accessors (installing them on first sight). */
+function requestUsesAccessors(req: object): boolean {
+  const direct = Object.getPrototypeOf(req) as object | null;
+  if (direct !== null && direct === lastRequestProto) return true;
+  if (direct !== null && preparedRequestProtos.has(direct)) {
+    lastRequestProto = direct;
+    return true;
+  }
+  const shared = sharedPrototypeOf(req, IncomingMessage.prototype);
+  if (shared === null || direct === null) return false;
+  if (!Object.prototype.hasOwnProperty.call(shared, "sessionStore")) installRequestAccessors(shared);
+  preparedRequestProtos.add(direct);
+  lastRequestProto = direct;
+  return true;
+}
+
+/** Whether `res`'s prototype chain carries the interceptors (installing them on first sight). */
+function responseUsesInterceptors(res: object): boolean {
+  const direct = Object.getPrototypeOf(res) as object | null;
+  if (direct === null) return false;
+  if (direct !== lastResponseProto && !preparedResponseProtos.has(direct)) {
+    const shared = sharedPrototypeOf(res, ServerResponse.prototype);
+    if (shared === null) return false;
+    if (!installedResponseProtos.has(shared)) installResponseInterceptors(shared, ServerResponse.prototype);
+    preparedResponseProtos.add(direct);
+  }
+  lastResponseProto = direct;
+  return true;
+}
+
+/**
+ * Bind a session to a request: through the prototype accessors when Express's prototypes are there, as own properties
+ * otherwise (a bare http server). The binding's `session`, `sessionID` and `sessionStore` are what the request shows.
+ * @returns true when they are own properties of `req`
+ */
+export function bindRequest(req: object, binding: Binding): boolean {
+  requests.set(req, binding);
+  if (requestUsesAccessors(req)) return false;
+  const target = req as Record<string, unknown>;
+  target.session = binding.session;
+  target.sessionID = binding.sessionID;
+  target.sessionStore = binding.sessionStore;
+  return true;
+}
+
+/** Set what `req.session` answers (null or undefined: the app unset it, or destroy() did). */
+export function setRequestSession(req: object, binding: Binding, session: unknown): void {
+  binding.session = session;
+  if (Object.prototype.hasOwnProperty.call(req, "session")) {
+    if (session === undefined) delete (req as { session?: unknown }).session;
+    else (req as { session?: unknown }).session = session;
+  }
+}
+
+/** Set what `req.sessionID` answers. */
+export function setRequestSessionID(req: object, binding: Binding, sessionID: unknown): void {
+  binding.sessionID = sessionID;
+  if (Object.prototype.hasOwnProperty.call(req, "sessionID")) (req as { sessionID?: unknown }).sessionID = sessionID;
+}
+
+/**
+ * Intercept the response's writeHead and end for `hooks`: through the prototype's interceptors when they are in
+ * effect for this response, or with per-response wrappers when something else has wrapped `res.end`/`res.writeHead`
+ * on the instance already (compression, a test's spy) or there is no Express prototype (a bare http server).
+ */
+export function interceptResponse(res: ServerResponse, binding: Binding, hooks: ResponseHooks): void {
+  binding.response = hooks;
+  responses.set(res, binding);
+  const viaPrototype = responseUsesInterceptors(res);
+  const ownWriteHead = Object.prototype.hasOwnProperty.call(res, "writeHead");
+  const ownEnd = Object.prototype.hasOwnProperty.call(res, "end");
+  if (viaPrototype && !ownWriteHead && !ownEnd) return;
+  const target = res as unknown as { writeHead: WriteHeadFunction; end: EndFunction };
+  if (!viaPrototype || ownWriteHead || !interceptedWriteHead.has(target.writeHead)) {
+    const writeHead = target.writeHead;
+    target.writeHead = function writeHead_(this: ServerResponse): ServerResponse {
+      const current = responses.get(this)?.response;
+      // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+      return writeHead.apply(this, (current ? current.beforeHeaders(this, arguments) : arguments) as unknown[]);
+    };
+  }
+  if (!viaPrototype || ownEnd || !interceptedEnd.has(target.end)) {
+    const end = target.end;
+    target.end = function end_(this: ServerResponse): ServerResponse {
+      const current = responses.get(this)?.response;
+      // eslint-disable-next-line prefer-rest-params -- pass the caller's arguments through exactly
+      if (current && current.end(this, end, arguments)) return this;
+      // eslint-disable-next-line prefer-rest-params -- as above
+      return end.apply(this, arguments as unknown as unknown[]);
+    };
+  }
+}
