@@ -20,7 +20,7 @@ import { markdownTable, writeSection } from "./lib/report.js";
 
 const SMALL = Number(process.env.BENCH_INSTRUCTIONS_SMALL ?? 1000);
 const LARGE = Number(process.env.BENCH_INSTRUCTIONS_LARGE ?? 3000);
-const DEFAULT_IDS = ["bare", "floor", "jwt", "es-memory", "es-redis", "cr-memory", "cr-redis", "cr-redis-cached"];
+const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-cached", "cr-postgres"];
 
 /** Total instructions of one server run that served `amount` requests, or a reason it could not run. */
 async function countRun(id: string, amount: number, load: LoadGenerator): Promise<number | string> {
@@ -101,10 +101,35 @@ async function main(): Promise<void> {
       ]),
     ),
     "",
+    ...targetsOf(rows, bare),
     "V8 runs with --single-threaded (compiler and GC on the main thread): two runs of one setup agree within about 0.5 %.",
   ].join("\n");
   console.log(`\n${markdown}`);
   await writeSection("instructions", markdown, { small: SMALL, large: LARGE, rows });
+}
+
+/** Issue 11's targets, read off this run's rows (never asserted: a benchmark, not a test). */
+function targetsOf(rows: { id: string; perRequest: number | null }[], bare: number | null): string[] {
+  const cost = (id: string): number | null => rows.find((r) => r.id === id)?.perRequest ?? null;
+  const ratio = (id: string): number | null => (bare === null || cost(id) === null ? null : bare / cost(id)!);
+  const lines: string[][] = [];
+  const atLeast = (label: string, id: string, threshold: number): void => {
+    const r = ratio(id);
+    lines.push([label, r === null ? "not measured" : `${r.toFixed(2)}×`, r === null ? "—" : r >= threshold ? "met" : "missed"]);
+  };
+  const cheaper = (label: string, id: string, than: string): void => {
+    const a = cost(id);
+    const b = cost(than);
+    lines.push([label, a === null || b === null ? "not measured" : `${Math.round(a / 1000)}k vs ${Math.round(b / 1000)}k`, a === null || b === null ? "—" : a < b ? "met" : "missed"]);
+  };
+  atLeast("MemoryStore ≥ 0.95× bare Express", "cr-memory", 0.95);
+  atLeast("SqliteStore ≥ 0.88× bare Express", "cr-sqlite", 0.88);
+  atLeast("Redis + local cache ≥ 0.93× bare Express", "cr-redis-cached", 0.93);
+  atLeast("RedisStore ≥ 0.80× bare Express", "cr-redis", 0.8);
+  atLeast("PostgresStore ≥ 0.70× bare Express", "cr-postgres", 0.7);
+  cheaper("RedisStore cheaper than express-session + connect-redis", "cr-redis", "es-redis");
+  for (const id of ["cr-memory", "cr-sqlite", "cr-redis-cached"]) cheaper(`${id} cheaper than the jose JWT setup`, id, "jwt");
+  return ["Targets (issue 11):", "", markdownTable(["target", "this run", ""], lines), ""];
 }
 
 main().catch((error: unknown) => {

@@ -39,8 +39,9 @@ export interface Scenario {
 
 export const SCENARIOS: Scenario[] = [
   { id: "bare", label: "Express, no session (baseline)", side: "baseline", needs: [], authless: true },
-  // What any express-session-compatible middleware must do per request, and nothing else: see floorMiddleware().
-  { id: "floor", label: "Express + the compatibility floor (no cookie, no store)", side: "baseline", needs: [], authless: true },
+  // express-session's API and nothing else (no cookie, no store), bound in two ways: see ownPropertiesFloor / prototypeFloor.
+  { id: "floor-own", label: "Express + express-session's API as own properties (no cookie, no store)", side: "baseline", needs: [], authless: true },
+  { id: "floor-proto", label: "Express + express-session's API as prototype accessors (no cookie, no store)", side: "baseline", needs: [], authless: true },
   { id: "es-memory", label: "express-session + MemoryStore", side: "peer", needs: [] },
   { id: "es-redis", label: "express-session + connect-redis", side: "peer", needs: ["redis"] },
   { id: "jwt", label: "Express + jose JWT cookie (HS256)", side: "peer", needs: [] },
@@ -74,8 +75,10 @@ export async function buildSetup(id: string): Promise<SessionSetup> {
   switch (id) {
     case "bare":
       return { kind: "none", close: async () => {} };
-    case "floor":
-      return { kind: "session", middleware: floorMiddleware, close: async () => {} };
+    case "floor-own":
+      return { kind: "session", middleware: ownPropertiesFloor, close: async () => {} };
+    case "floor-proto":
+      return { kind: "session", middleware: prototypeFloor, close: async () => {} };
     case "jwt":
       return { kind: "jwt", close: async () => {} };
     case "es-memory": {
@@ -108,16 +111,16 @@ export async function buildSetup(id: string): Promise<SessionSetup> {
 }
 
 /**
- * The least a drop-in successor of express-session can do on each request, without reading a cookie or a store:
- * put `req.session`, `req.sessionID` and `req.sessionStore` on the request, and wrap `res.writeHead` (to set the cookie
- * as headers go out) and `res.end` (to save before the response is finished). On Express, whose setPrototypeOf on every
- * request leaves req and res off V8's shared hidden-class transitions, each of those five properties costs a fresh
- * hidden class; this row measures that cost, which no session middleware with express-session's API can avoid.
+ * express-session's API and nothing else, the way express-session binds it: put `req.session`, `req.sessionID` and
+ * `req.sessionStore` on the request, and wrap `res.writeHead` (to set the cookie as headers go out) and `res.end` (to
+ * save before the response is finished). On Express, whose setPrototypeOf on every request leaves req and res off
+ * V8's shared hidden-class transitions, each of those five properties costs a fresh hidden class.
  */
 const floorStore = {};
-const floorMiddleware: RequestHandler = (req, res, next) => {
+const floorSession = { userId: "floor" };
+const ownPropertiesFloor: RequestHandler = (req, res, next) => {
   const target = req as unknown as Record<string, unknown>;
-  target.session = { userId: "floor" };
+  target.session = floorSession;
   target.sessionID = "floor";
   target.sessionStore = floorStore;
   const writeHead = res.writeHead;
@@ -130,6 +133,47 @@ const floorMiddleware: RequestHandler = (req, res, next) => {
     // eslint-disable-next-line prefer-rest-params -- a pass-through, as the real middlewares do
     return end.apply(this, arguments as unknown as Parameters<typeof end>);
   } as typeof res.end;
+  next();
+};
+
+/**
+ * The same API without adding a property to req or res: accessors defined once on Express's shared request
+ * prototype and writeHead/end interceptors on its response prototype, the per-request state in a WeakMap (what
+ * cloakroom/express does). The difference between the two floors is what the binding costs.
+ */
+const floorState = new WeakMap<object, { session: unknown; sessionID: string }>();
+const floorResponses = new WeakMap<object, boolean>();
+let floorInstalled = false;
+function installFloorPrototypes(req: object, res: object): void {
+  floorInstalled = true;
+  const requestProto = Object.getPrototypeOf(Object.getPrototypeOf(req) as object) as object;
+  for (const name of ["session", "sessionID", "sessionStore"] as const) {
+    Object.defineProperty(requestProto, name, {
+      configurable: true,
+      get(this: object) {
+        const state = floorState.get(this);
+        return name === "sessionStore" ? floorStore : state?.[name];
+      },
+    });
+  }
+  const responseProto = Object.getPrototypeOf(Object.getPrototypeOf(res) as object) as Record<string, unknown>;
+  const writeHead = responseProto.writeHead as (...a: unknown[]) => unknown;
+  const end = responseProto.end as (...a: unknown[]) => unknown;
+  responseProto.writeHead = function (this: object) {
+    floorResponses.get(this);
+    // eslint-disable-next-line prefer-rest-params -- a pass-through, as the real middlewares do
+    return writeHead.apply(this, arguments as unknown as unknown[]);
+  };
+  responseProto.end = function (this: object) {
+    floorResponses.get(this);
+    // eslint-disable-next-line prefer-rest-params -- a pass-through, as the real middlewares do
+    return end.apply(this, arguments as unknown as unknown[]);
+  };
+}
+const prototypeFloor: RequestHandler = (req, res, next) => {
+  if (!floorInstalled) installFloorPrototypes(req, res);
+  floorState.set(req, { session: floorSession, sessionID: "floor" });
+  floorResponses.set(res, true);
   next();
 };
 
