@@ -20,6 +20,8 @@ import { markdownTable, writeSection } from "./lib/report.js";
 
 const SMALL = Number(process.env.BENCH_INSTRUCTIONS_SMALL ?? 1000);
 const LARGE = Number(process.env.BENCH_INSTRUCTIONS_LARGE ?? 3000);
+/** Concurrent connections of the load: with 1, requests arrive one at a time, so no batching changes the count. */
+const CONNECTIONS = Number(process.env.BENCH_INSTRUCTIONS_CONNECTIONS ?? 10);
 const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-cached", "cr-postgres"];
 
 /** Total instructions of one server run that served `amount` requests, or a reason it could not run. */
@@ -32,7 +34,7 @@ async function countRun(id: string, amount: number, load: LoadGenerator): Promis
     try {
       const scenario = SCENARIOS.find((s) => s.id === id)!;
       const cookie = scenario.authless ? "none=1" : await login(server.port, "user-instructions");
-      const result = await load.run({ port: server.port, workload: "dashboard", cookies: [cookie], duration: 0, amount, connections: 10 });
+      const result = await load.run({ port: server.port, workload: "dashboard", cookies: [cookie], duration: 0, amount, connections: CONNECTIONS });
       if (result.non2xx + result.errors > 0) return `${result.non2xx} non-2xx and ${result.errors} errors`;
       if (result.total !== amount) return `the load generator sent ${result.total} requests instead of ${amount}`;
     } finally {
@@ -60,7 +62,11 @@ async function main(): Promise<void> {
   // V8 compiles and collects garbage on background threads by default; under valgrind, which runs one thread at a
   // time, when that work lands depends on valgrind's scheduling, and two runs of one setup came out up to 10 % apart.
   // --single-threaded keeps it all on the main thread: two runs of bare Express then agreed within 0.3 %.
-  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded`.trim();
+  // --predictable-gc-schedule: V8 otherwise sizes the heap and runs idle-time and memory-reducing collections by the
+  // clock, so a server that waits longer between requests (a loaded machine, a slower load generator) collects more
+  // and counts more; with it, the collections depend on what the code allocates only. Fixed hash and random seeds:
+  // otherwise every process probes its hash tables (strings, Maps, WeakMaps' identity hashes) differently.
+  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1`.trim();
   const ids = process.argv[2]?.split(",") ?? DEFAULT_IDS;
   const services = await detectServices();
   const load = await startLoadGenerator();
