@@ -61,9 +61,9 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
     }
     return sqlite;
   };
-  const openPool = (): pg.Pool => {
+  const openPool = (connectionString: string): pg.Pool => {
     if (!pool) {
-      const p = new pg.Pool({ connectionString: config.databaseUrl as string, max: 10, connectionTimeoutMillis: 5000 });
+      const p = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000 });
       // An idle client's error (server restart) must not crash the process; the next query reports it.
       p.on("error", () => {});
       closers.push(() => p.end());
@@ -73,14 +73,15 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
   };
   try {
     const users: UserRepository = config.databaseUrl
-      ? new PostgresUserRepository({ pool: openPool(), tableName: overrides.usersTable })
+      ? new PostgresUserRepository({ pool: openPool(config.databaseUrl), tableName: overrides.usersTable })
       : new SqliteUserRepository({ database: openSqlite(), tableName: overrides.usersTable });
     await users.migrate();
 
     const prefix = overrides.keyPrefix ?? "cloakroom:";
     let store: SessionStore;
     let throttleBackend: Parameters<typeof createLoginThrottle>[0]["backend"];
-    switch (config.sessionStore) {
+    const session = config.session;
+    switch (session.store) {
       case "memory":
         store = new MemoryStore();
         throttleBackend = { type: "memory" };
@@ -94,14 +95,14 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
       }
       case "postgres": {
         const { PostgresStore } = await import("cloakroom/postgres");
-        const p = openPool();
+        const p = openPool(session.databaseUrl);
         store = new PostgresStore({ pool: p, tableName: overrides.sessionsTable });
         throttleBackend = { type: "postgres", pool: p };
-        if (config.sessionCache) {
+        if (session.cache) {
           const { CachedStore, PostgresInvalidationChannel } = await import("cloakroom/cached");
           // One NOTIFY channel per sessions table, so unrelated caches never flush each other.
           const channel = `${overrides.sessionsTable ?? "cloakroom_sessions"}_invalidation`;
-          store = new CachedStore({ store, invalidation: new PostgresInvalidationChannel({ pool: p, channel }), ttl: config.sessionCache.ttl, closeStore: true });
+          store = new CachedStore({ store, invalidation: new PostgresInvalidationChannel({ pool: p, channel }), ttl: session.cache.ttl, closeStore: true });
         }
         break;
       }
@@ -111,22 +112,22 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
         // outage each request would hang ~10 s before its 503. Capped at 500 ms: a 503 within about a second, and
         // back within half a second of Redis. (duplicate(), used for the cache's subscriber, copies these options.)
         const retryStrategy = (times: number): number => Math.min(50 * 2 ** (times - 1), 500);
-        const client = new Redis(config.redisUrl as string, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy });
+        const client = new Redis(session.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy });
         client.on("error", () => {});
         closers.push(() => void client.disconnect());
         store = new RedisStore({ client, prefix: `${prefix}sess:` });
         throttleBackend = { type: "redis", client };
-        if (config.sessionCache) {
+        if (session.cache) {
           const { CachedStore, RedisInvalidationChannel } = await import("cloakroom/cached");
           // Subscribes on client.duplicate(); the channel name follows the key prefix, one per store.
           const invalidation = new RedisInvalidationChannel({ client, channel: `${prefix}sess:invalidation` });
-          store = new CachedStore({ store, invalidation, ttl: config.sessionCache.ttl, closeStore: true });
+          store = new CachedStore({ store, invalidation, ttl: session.cache.ttl, closeStore: true });
         }
         break;
       }
       case "memcached": {
         const { MemcachedStore } = await import("cloakroom/memcached");
-        const client = await createMemcachedClient(config.memcachedUrl as string);
+        const client = await createMemcachedClient(session.memcachedUrl);
         closers.push(() => client.shutdown());
         store = new MemcachedStore({ client, prefix: `${prefix}sess:` });
         throttleBackend = { type: "memcached", client };

@@ -29,7 +29,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   } else if (secrets.source === "file") {
     logger.warn({ file: secrets.file }, "SESSION_SECRETS is not set: using the development secret from the data folder.");
   }
-  if (config.sessionStore === "memory") logger.warn("SESSION_STORE=memory: sessions live in this process only and vanish on restart.");
+  if (config.session.store === "memory") logger.warn("SESSION_STORE=memory: sessions live in this process only and vanish on restart.");
 
   const backends = await openBackends(config);
   // Build the dummy hash now so the first unknown-email login costs the same as the others.
@@ -45,8 +45,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
-  logger.info({ url, sessionStore: config.sessionStore, users: config.databaseUrl ? "postgres" : "sqlite", dataDir: config.dataDir }, "listening");
-  console.log(`Cloakroom is running at ${url}/ (sessions: ${config.sessionStore}, users: ${config.databaseUrl ? "PostgreSQL" : "SQLite"})`);
+  logger.info({ url, sessionStore: config.session.store, users: config.databaseUrl ? "postgres" : "sqlite", dataDir: config.dataDir }, "listening");
+  console.log(`Cloakroom is running at ${url}/ (sessions: ${config.session.store}, users: ${config.databaseUrl ? "PostgreSQL" : "SQLite"})`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

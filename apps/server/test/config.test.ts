@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { SETTING_VARIABLES, loadConfig, type ServerConfig } from "../src/config.js";
 import { resolveSessionSecrets } from "../src/secrets.js";
 
 describe("loadConfig", () => {
@@ -10,7 +10,7 @@ describe("loadConfig", () => {
     const result = loadConfig({});
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.config).toMatchObject({ host: "127.0.0.1", port: 3000, sessionStore: "sqlite", idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, trustProxy: false, cookieSecure: "auto" });
+    expect(result.config).toMatchObject({ host: "127.0.0.1", port: 3000, session: { store: "sqlite" }, idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, trustProxy: false, cookieSecure: "auto" });
     expect(result.config.dataDir).toMatch(/apps\/server\/\.data$/);
   });
 
@@ -27,7 +27,7 @@ describe("loadConfig", () => {
 
   it("DATABASE_URL alone moves users and sessions to PostgreSQL", () => {
     const result = loadConfig({ DATABASE_URL: "postgres://u@localhost/db" });
-    expect(result.ok && result.config.sessionStore).toBe("postgres");
+    expect(result.ok && result.config.session).toEqual({ store: "postgres", databaseUrl: "postgres://u@localhost/db", cache: null });
   });
 
   it.each([
@@ -48,6 +48,25 @@ describe("loadConfig", () => {
     if (result.ok) return;
     expect(result.message).toContain(message);
     expect(result.message).not.toContain("\n");
+  });
+});
+
+describe("settings declared once", () => {
+  it("names one variable per setting, each variable once", () => {
+    const names = [...SETTING_VARIABLES.values()];
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.every((n) => /^[A-Z][A-Z0-9_]+$/.test(n))).toBe(true);
+    expect(SETTING_VARIABLES.get("idleTimeout")).toBe("SESSION_IDLE_TIMEOUT");
+  });
+
+  it("store-specific settings are a union: the URL a store needs is a string in its variant", () => {
+    const result = loadConfig({ SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(result.ok).toBe(true);
+    const session: ServerConfig["session"] | null = result.ok ? result.config.session : null;
+    // Checked by the type-check: no cast, the variant carries redisUrl as a string.
+    const redisUrl: string | null = session?.store === "redis" ? session.redisUrl : null;
+    expect(redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(loadConfig({ SESSION_STORE: "memcached" })).toEqual({ ok: false, message: "Invalid configuration: MEMCACHED_URL is required when SESSION_STORE=memcached" });
   });
 });
 

@@ -16,7 +16,7 @@ export function operationalRoutes(ctx: RouteContext): Router {
     res.setHeader("Cache-Control", "no-store");
     try {
       await ctx.checkReady();
-      res.json({ status: "ready", store: ctx.config.sessionStore });
+      res.json({ status: "ready", store: ctx.config.session.store });
     } catch (error) {
       ctx.logger.warn({ err: error }, "readiness check failed");
       res.status(503).json({ status: "unavailable" });
