@@ -1,6 +1,7 @@
 /**
- * Open what a configuration needs: the session store, the users repository and the login throttle, all on the same
- * backend where possible (so every instance shares sessions and brute-force counters), plus a readiness probe.
+ * Open what a configuration needs: the session store, the users repository (with the mailed tokens beside it), the
+ * login throttle and the mail limits, all on the same backend where possible (so every instance shares sessions and
+ * counters), plus a readiness probe.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,8 +11,12 @@ import pg from "pg";
 import { MemoryStore, type SessionStore } from "cloakroom";
 import { createLoginThrottle } from "cloakroom/auth";
 import type { ServerConfig } from "./config.js";
+import { createMailLimits, type MailLimits } from "./recovery/mail-limits.js";
 import { PostgresUserRepository } from "./users/postgres.js";
 import { SqliteUserRepository } from "./users/sqlite.js";
+import type { TokenRepository } from "./users/tokens.js";
+import { PostgresTokenRepository } from "./users/tokens-postgres.js";
+import { SqliteTokenRepository } from "./users/tokens-sqlite.js";
 import type { UserRepository } from "./users/types.js";
 
 /** The login throttle as cloakroom/auth builds it. */
@@ -21,7 +26,10 @@ export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 export interface Backends {
   store: SessionStore;
   users: UserRepository;
+  /** Hashes of mailed tokens, in the users' database. */
+  tokens: TokenRepository;
   throttle: LoginThrottle;
+  mailLimits: MailLimits;
   /** Resolves when the session store and the users database answer; rejects otherwise. */
   checkReady(): Promise<void>;
   /** Close the store, then every client and database this function opened. */
@@ -30,6 +38,7 @@ export interface Backends {
 
 /** Knobs for tests: table names and prefixes so parallel runs never share data. */
 export interface BackendOverrides {
+  /** The users table; the tokens table is named after it (`<usersTable>_tokens`). */
   usersTable?: string;
   sessionsTable?: string;
   keyPrefix?: string;
@@ -72,10 +81,19 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
     return pool;
   };
   try {
-    const users: UserRepository = config.databaseUrl
-      ? new PostgresUserRepository({ pool: openPool(config.databaseUrl), tableName: overrides.usersTable })
-      : new SqliteUserRepository({ database: openSqlite(), tableName: overrides.usersTable });
+    const tokensTable = overrides.usersTable ? `${overrides.usersTable}_tokens` : undefined;
+    let users: UserRepository;
+    let tokens: TokenRepository;
+    if (config.databaseUrl) {
+      const p = openPool(config.databaseUrl);
+      users = new PostgresUserRepository({ pool: p, tableName: overrides.usersTable });
+      tokens = new PostgresTokenRepository({ pool: p, tableName: tokensTable });
+    } else {
+      users = new SqliteUserRepository({ database: openSqlite(), tableName: overrides.usersTable });
+      tokens = new SqliteTokenRepository({ database: openSqlite(), tableName: tokensTable });
+    }
     await users.migrate();
+    await tokens.migrate();
 
     const prefix = overrides.keyPrefix ?? "cloakroom:";
     let store: SessionStore;
@@ -142,10 +160,13 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
       perIp: { points: config.loginMaxFailuresPerIp, duration: Math.ceil(config.loginThrottleWindow / 1000) },
       keyPrefix: `${prefix}login`,
     });
+    const mailLimits = createMailLimits({ backend: throttleBackend, config, keyPrefix: prefix });
     return {
       store,
       users,
+      tokens,
       throttle,
+      mailLimits,
       async checkReady() {
         // A lookup of a key that cannot exist: a round trip to the store without writing anything.
         await Promise.all([store.get("readiness-probe"), users.ping()]);

@@ -74,6 +74,11 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/** One origin like `https://auth.example.com` (no path, no trailing slash), or unset. */
+export const origin = optionalText.refine((v) => v === undefined || isOrigin(v), {
+  message: "must be an origin like https://auth.example.com (no path, no trailing slash)",
+});
+
 /** A comma-separated list of origins, or `null` when unset. */
 export const origins = optionalText.transform((v, ctx) => {
   if (v === undefined) return null;
@@ -110,4 +115,9 @@ export const secrets = optionalText.transform((v, ctx) => {
     return z.NEVER;
   }
   return list;
+});
+
+/** A sender like `Cloakroom <no-reply@example.com>` or `no-reply@example.com`, or unset. */
+export const mailbox = optionalText.refine((v) => v === undefined || /^([^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(v), {
+  message: "must be an address like no-reply@example.com or Name <no-reply@example.com>",
 });

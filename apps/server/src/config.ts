@@ -10,7 +10,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { duration, optionalText, origins, positiveInt, secrets, trustProxy, url } from "./config-parsers.js";
+import { duration, mailbox, optionalText, origin, origins, positiveInt, secrets, trustProxy, url } from "./config-parsers.js";
 
 export type { TrustProxySetting } from "./config-parsers.js";
 
@@ -67,7 +67,7 @@ const settings = z.object({
   sessionSecrets: env("SESSION_SECRETS", secrets),
   sessionStore: env("SESSION_STORE", z.enum(STORES, { message: `must be one of ${STORES.join(", ")}` }).optional()),
   redisUrl: env("REDIS_URL", url(["redis:", "rediss:"])),
-  /** Users live in PostgreSQL when set, in SQLite otherwise. */
+  /** Users, reset tokens and passkeys live in PostgreSQL when set, in SQLite otherwise. */
   databaseUrl: env("DATABASE_URL", url(["postgres:", "postgresql:"]).transform((v) => v ?? null)),
   memcachedUrl: env(
     "MEMCACHED_URL",
@@ -90,6 +90,16 @@ const settings = z.object({
   loginMaxFailuresPerAccount: env("LOGIN_MAX_FAILURES_PER_ACCOUNT", positiveInt(10, 100)),
   loginMaxFailuresPerIp: env("LOGIN_MAX_FAILURES_PER_IP", positiveInt(100, 100_000)),
   loginThrottleWindow: env("LOGIN_THROTTLE_WINDOW", duration("15m", 1_000, 86_400_000)),
+  /** The origin in mail links and the passkeys' relying party (its host name is the RP ID). Default: see the transform. */
+  publicUrl: env("PUBLIC_URL", origin),
+  /** `smtp://user:pass@host:port` or `smtps://…`; `null` = the development outbox under DATA_DIR/outbox. */
+  smtpUrl: env("SMTP_URL", url(["smtp:", "smtps:"]).transform((v) => v ?? null)),
+  mailFrom: env("MAIL_FROM", mailbox),
+  passwordResetTtl: env("PASSWORD_RESET_TTL", duration("30m", 60_000, 86_400_000)),
+  emailVerification: env("EMAIL_VERIFICATION", z.enum(["off", "required"], { message: "must be off or required" }).default("off")),
+  mailMaxPerAccount: env("MAIL_MAX_PER_ACCOUNT", positiveInt(5, 1000)),
+  mailMaxPerIp: env("MAIL_MAX_PER_IP", positiveInt(50, 100_000)),
+  mailThrottleWindow: env("MAIL_THROTTLE_WINDOW", duration("1h", 1_000, 86_400_000)),
   logLevel: env("LOG_LEVEL", z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
 
@@ -122,6 +132,13 @@ function resolveSession(s: Settings, ctx: z.RefinementCtx): SessionSettings {
   }
 }
 
+/** The listening URL as a browser would type it; loopback and wildcard hosts become `localhost` (a valid RP ID). */
+function defaultPublicUrl(host: string, port: number): string {
+  const local = ["127.0.0.1", "::1", "0.0.0.0", "::", "localhost"].includes(host);
+  const name = local ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 const configSchema = settings.transform((s, ctx) => {
   const { sessionStore: _store, redisUrl: _redis, memcachedUrl: _memcached, sessionCache: _cache, sessionCacheTtl: _ttl, ...rest } = s;
   if (s.idleTimeout > s.absoluteTimeout) return fail(ctx, "SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT");
@@ -129,11 +146,14 @@ const configSchema = settings.transform((s, ctx) => {
   // Production never sends the session cookie over plain HTTP (ASVS V3.4.1): without HTTPS (or a trusted proxy saying
   // so) no cookie is set at all. Development defaults to "auto" so http://127.0.0.1 works.
   const cookieSecure = s.cookieSecure ?? (s.env === "production" ? "true" : "auto");
+  const publicUrl = s.publicUrl ?? defaultPublicUrl(s.host, s.port);
   return {
     ...rest,
     session,
     cookieSecure: cookieSecure === "auto" ? ("auto" as const) : cookieSecure === "true",
     rememberTimeout: Math.min(s.rememberTimeout, s.absoluteTimeout),
+    publicUrl,
+    mailFrom: s.mailFrom ?? `Cloakroom <no-reply@${new URL(publicUrl).hostname}>`,
   };
 });
 

@@ -17,6 +17,8 @@ export type ApiErrorCode =
   | "email_taken"
   | "weak_password"
   | "wrong_password"
+  | "email_not_verified"
+  | "invalid_or_expired_token"
   | "session_not_found"
   | "sessions_not_listable"
   | "not_found"

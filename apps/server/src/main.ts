@@ -8,6 +8,7 @@ import { createApp } from "./app.js";
 import { openBackends } from "./backends.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { outboxDir } from "./mail/mailer.js";
 import { resolveSessionSecrets } from "./secrets.js";
 
 /** Start everything; resolves once listening. Exits the process with status 1 on a configuration error. */
@@ -34,7 +35,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const backends = await openBackends(config);
   // Build the dummy hash now so the first unknown-email login costs the same as the others.
   await dummyVerify("");
-  const { app } = createApp({ config, secrets: secrets.secrets, store: backends.store, users: backends.users, throttle: backends.throttle, logger, checkReady: backends.checkReady });
+  const { app, mailer, background } = createApp({ config, secrets: secrets.secrets, ...backends, logger });
+  if (mailer.transport === "outbox") logger.warn({ dir: outboxDir(config.dataDir) }, "SMTP_URL is not set: mail goes to the development outbox folder.");
 
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -56,7 +58,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close(() => {
-      void backends.close().finally(() => {
+      // Mail of the last requests first, then the databases it reads.
+      void background.drain().then(() => mailer.close()).then(() => backends.close()).finally(() => {
         logger.flush();
         process.exit(0);
       });

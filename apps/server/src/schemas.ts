@@ -26,6 +26,15 @@ export const passwordChangeBody = z.strictObject({ currentPassword: password, ne
 /** `{ password }` to confirm identity before session management; `returnTo` from the page form. */
 export const reauthBody = z.strictObject({ password, returnTo: z.string().max(64).optional() });
 
+/** `{ email }` to ask for a password reset link. */
+export const forgotPasswordBody = z.strictObject({ email });
+
+/** A mailed token as it arrives (its format is checked where it is used; this only bounds the input). */
+const mailedToken = z.string().max(256);
+
+/** `{ token, password }` to set a new password with a reset link. */
+export const resetPasswordBody = z.strictObject({ token: mailedToken, password });
+
 /** A store key (base64url SHA-256: 43 characters; bounded generously). */
 export const sessionKey = z.string().min(1).max(256);
 

@@ -21,7 +21,9 @@ import type { Browser, BrowserContext, BrowserContextOptions } from "playwright-
 import { createApp, type ServerApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
+import { createMailLimits } from "../src/recovery/mail-limits.js";
 import { SqliteUserRepository } from "../src/users/sqlite.js";
+import { SqliteTokenRepository } from "../src/users/tokens-sqlite.js";
 import { TEST_SECRET } from "./helpers.js";
 
 /** Debian's Chromium (never a downloaded browser). */
@@ -127,8 +129,11 @@ export async function startBrowserServer(options: { clock: ManualClock; env?: Re
   database.pragma("journal_mode = WAL");
   const users = new SqliteUserRepository({ database, now: clock.now });
   await users.migrate();
+  const tokens = new SqliteTokenRepository({ database });
+  await tokens.migrate();
   const store = new SqliteStore({ database, now: clock.now, sweepInterval: 0 });
   const throttle = createLoginThrottle({ backend: { type: "sqlite", database }, keyPrefix: "browser:login" });
+  const mailLimits = createMailLimits({ backend: { type: "sqlite", database }, config, keyPrefix: "browser:" });
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) } });
   const server = createApp({
@@ -136,7 +141,9 @@ export async function startBrowserServer(options: { clock: ManualClock; env?: Re
     secrets: [TEST_SECRET],
     store,
     users,
+    tokens,
     throttle,
+    mailLimits,
     logger,
     checkReady: async () => {},
     processMetrics: false,
@@ -156,6 +163,8 @@ export async function startBrowserServer(options: { clock: ManualClock; env?: Re
     logs,
     async close() {
       await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
+      await server.background.drain();
+      server.mailer.close();
       await store.close();
       database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -42,6 +42,12 @@ describe("loadConfig", () => {
     [{ ALLOWED_ORIGINS: "https://a.example/path" }, "ALLOWED_ORIGINS must be a comma-separated list of origins"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of"],
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
+    [{ PUBLIC_URL: "https://auth.example.com/app" }, "PUBLIC_URL must be an origin like https://auth.example.com"],
+    [{ SMTP_URL: "http://mail.example.com" }, "SMTP_URL must be a URL starting with smtp:// or smtps://"],
+    [{ MAIL_FROM: "nobody" }, "MAIL_FROM must be an address like no-reply@example.com"],
+    [{ PASSWORD_RESET_TTL: "10s" }, "PASSWORD_RESET_TTL must be a duration like 30m, 12h or 900s (between 1m and 1d)"],
+    [{ EMAIL_VERIFICATION: "yes" }, "EMAIL_VERIFICATION must be off or required"],
+    [{ MAIL_MAX_PER_ACCOUNT: "0" }, "MAIL_MAX_PER_ACCOUNT must be a whole number from 1 to 1000"],
   ])("%o → one line naming the variable", (env, message) => {
     const result = loadConfig(env as Record<string, string>);
     expect(result.ok).toBe(false);
@@ -56,7 +62,7 @@ describe("settings declared once", () => {
     const names = [...SETTING_VARIABLES.values()];
     expect(new Set(names).size).toBe(names.length);
     expect(names.every((n) => /^[A-Z][A-Z0-9_]+$/.test(n))).toBe(true);
-    expect(SETTING_VARIABLES.get("idleTimeout")).toBe("SESSION_IDLE_TIMEOUT");
+    expect(SETTING_VARIABLES.get("passwordResetTtl")).toBe("PASSWORD_RESET_TTL");
   });
 
   it("store-specific settings are a union: the URL a store needs is a string in its variant", () => {
@@ -67,6 +73,24 @@ describe("settings declared once", () => {
     const redisUrl: string | null = session?.store === "redis" ? session.redisUrl : null;
     expect(redisUrl).toBe("redis://127.0.0.1:6379");
     expect(loadConfig({ SESSION_STORE: "memcached" })).toEqual({ ok: false, message: "Invalid configuration: MEMCACHED_URL is required when SESSION_STORE=memcached" });
+  });
+
+  it("mail and recovery defaults: outbox, PUBLIC_URL from the listening address (localhost for loopback), 30 min reset links, verification off", () => {
+    const result = loadConfig({ PORT: "4000" });
+    expect(result.ok && result.config).toMatchObject({
+      publicUrl: "http://localhost:4000",
+      smtpUrl: null,
+      mailFrom: "Cloakroom <no-reply@localhost>",
+      passwordResetTtl: 30 * 60_000,
+      emailVerification: "off",
+      mailMaxPerAccount: 5,
+      mailMaxPerIp: 50,
+      mailThrottleWindow: 3_600_000,
+    });
+    const set = loadConfig({ HOST: "auth.internal", PUBLIC_URL: "https://auth.example.com", SMTP_URL: "smtps://u:p@mail.example.com:465" });
+    expect(set.ok && set.config).toMatchObject({ publicUrl: "https://auth.example.com", mailFrom: "Cloakroom <no-reply@auth.example.com>", smtpUrl: "smtps://u:p@mail.example.com:465" });
+    const named = loadConfig({ HOST: "auth.internal" });
+    expect(named.ok && named.config.publicUrl).toBe("http://auth.internal:3000");
   });
 });
 

@@ -39,7 +39,9 @@ export async function startTestServer(options: { env?: Record<string, string>; n
     secrets: [TEST_SECRET],
     store: backends.store,
     users: backends.users,
+    tokens: backends.tokens,
     throttle: backends.throttle,
+    mailLimits: backends.mailLimits,
     logger,
     checkReady: backends.checkReady,
     processMetrics: false,
@@ -52,6 +54,8 @@ export async function startTestServer(options: { env?: Record<string, string>; n
     logs,
     dataDir,
     async close() {
+      await server.background.drain();
+      server.mailer.close();
       await backends.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -4,16 +4,17 @@
  * security/csrf.ts). Every error is `{ error, message }` with a stable `error` code.
  */
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { registerUser } from "../accounts.js";
 import type { RouteContext } from "../context.js";
 import { isJsonBody, sendApiError, setRetryAfter } from "../http.js";
 import { logAuthEvent } from "../logger.js";
+import { recoveryApiRoutes } from "./api-recovery.js";
 import { emptyBody, loginBody, parseBody, passwordChangeBody, reauthBody, registerBody, sessionKey } from "../schemas.js";
+import { CHECK_INBOX_MESSAGE } from "../recovery/email-verification.js";
 import { currentUser, requireUser } from "../security/require-user.js";
 import {
   confirmPassword,
-  establishSession,
   performPasswordChange,
+  performRegistration,
   isRecentlyAuthenticated,
   performLogin,
   performLogout,
@@ -50,17 +51,11 @@ export function apiRoutes(ctx: RouteContext): Router {
   router.post("/register", async (req, res) => {
     const input = parseBody(registerBody, req.body);
     if (!input) return invalidRequest(res);
-    const result = await registerUser(ctx, input);
-    if (!result.ok) {
-      ctx.metrics.registrations.inc({ result: "rejected" });
-      logAuthEvent(ctx.logger, "register.rejected", { ip: req.ip, reason: result.reason ?? result.code });
-      res.status(result.code === "email_taken" ? 409 : 400).json({ error: result.code, message: result.message, reason: result.reason });
-      return;
-    }
-    ctx.metrics.registrations.inc({ result: "created" });
-    await establishSession(ctx, req, result.user, { remember: false });
-    logAuthEvent(ctx.logger, "register.success", { userId: result.user.id, ip: req.ip, sessionKey: req.session.details?.key });
-    res.status(201).json({ user: { id: result.user.id, email: result.user.email } });
+    const outcome = await performRegistration(ctx, req, input);
+    if (outcome.kind === "check_inbox") return void res.status(202).json({ ok: true, message: CHECK_INBOX_MESSAGE });
+    if (outcome.kind === "signed_in") return void res.status(201).json({ user: { id: outcome.user.id, email: outcome.user.email } });
+    const { code, message, reason } = outcome.refusal;
+    res.status(code === "email_taken" ? 409 : 400).json({ error: code, message, reason });
   });
 
   router.post("/login", async (req, res) => {
@@ -76,6 +71,7 @@ export function apiRoutes(ctx: RouteContext): Router {
       sendApiError(res, 429, "too_many_attempts", "Too many attempts, try again later");
       return;
     }
+    if (outcome.status === 403) return sendApiError(res, 403, "email_not_verified", "Confirm your email address first: we have sent a new link");
     sendApiError(res, 401, "invalid_credentials", "Invalid credentials");
   });
 
@@ -135,6 +131,7 @@ export function apiRoutes(ctx: RouteContext): Router {
     res.json({ ok: true });
   });
 
+  router.use(recoveryApiRoutes(ctx));
   router.use((_req, res) => sendApiError(res, 404, "not_found", "No such API route"));
   return router;
 }

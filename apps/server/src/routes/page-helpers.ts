@@ -26,6 +26,7 @@ const NOTICES: Record<string, string> = {
   "revoked": "The session has been revoked.",
   "revoked-others": "All your other sessions have been logged out.",
   "welcome": "Your account is ready.",
+  "password-reset": "Your password has been reset and every session logged out. Log in with the new password.",
 };
 
 /** A fixed notice chosen by the `notice` query parameter (never reflected text). */

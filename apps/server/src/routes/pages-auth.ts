@@ -1,12 +1,12 @@
 /** HTML pages for signing in and out: login, register, logout, re-authentication. */
 import { Router, type Request, type Response } from "express";
-import { registerUser } from "../accounts.js";
 import type { RouteContext } from "../context.js";
 import { setRetryAfter } from "../http.js";
-import { logAuthEvent } from "../logger.js";
 import { loginBody, parseBody, reauthBody, registerBody } from "../schemas.js";
 import { currentUser, requireUser } from "../security/require-user.js";
-import { confirmPassword, establishSession, performLogin, performLogout } from "../session-flows.js";
+import { CHECK_INBOX_MESSAGE } from "../recovery/email-verification.js";
+import { confirmPassword, performLogin, performLogout, performRegistration } from "../session-flows.js";
+import { renderMessagePage } from "../views/recovery-pages.js";
 import { renderLoginPage, renderReauthPage, renderRegisterPage } from "../views/auth-pages.js";
 import { ensureCsrfToken, noticeFrom, safeReturnTo, sendPage } from "./page-helpers.js";
 
@@ -38,6 +38,10 @@ export function authPageRoutes(ctx: RouteContext): Router {
       sendPage(res, 429, renderLoginPage({ csrfToken: ensureCsrfToken(req), error, email }));
       return;
     }
+    if (outcome.status === 403) {
+      const error = "Confirm your email address first: we have sent you a new link.";
+      return sendPage(res, 403, renderLoginPage({ csrfToken: ensureCsrfToken(req), error, email }));
+    }
     sendPage(res, 401, renderLoginPage({ csrfToken: ensureCsrfToken(req), error: "Invalid email or password.", email }));
   });
 
@@ -52,18 +56,13 @@ export function authPageRoutes(ctx: RouteContext): Router {
       sendPage(res, 400, renderRegisterPage({ csrfToken: ensureCsrfToken(req), error: "Enter an email and a password." }));
       return;
     }
-    const result = await registerUser(ctx, input);
-    if (!result.ok) {
-      ctx.metrics.registrations.inc({ result: "rejected" });
-      logAuthEvent(ctx.logger, "register.rejected", { ip: req.ip, reason: result.reason ?? result.code });
-      const status = result.code === "email_taken" ? 409 : 400;
-      sendPage(res, status, renderRegisterPage({ csrfToken: ensureCsrfToken(req), error: result.message, email: input.email }));
-      return;
+    const outcome = await performRegistration(ctx, req, input);
+    if (outcome.kind === "check_inbox") {
+      return sendPage(res, 200, renderMessagePage({ title: "Check your inbox", message: CHECK_INBOX_MESSAGE, links: [{ href: "/login", text: "Log in" }] }));
     }
-    ctx.metrics.registrations.inc({ result: "created" });
-    await establishSession(ctx, req, result.user, { remember: false });
-    logAuthEvent(ctx.logger, "register.success", { userId: result.user.id, ip: req.ip, sessionKey: req.session.details?.key });
-    res.redirect(303, "/dashboard?notice=welcome");
+    if (outcome.kind === "signed_in") return res.redirect(303, "/dashboard?notice=welcome");
+    const status = outcome.refusal.code === "email_taken" ? 409 : 400;
+    sendPage(res, status, renderRegisterPage({ csrfToken: ensureCsrfToken(req), error: outcome.refusal.message, email: input.email }));
   });
 
   router.post("/logout", async (req, res) => {

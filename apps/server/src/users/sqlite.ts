@@ -43,6 +43,9 @@ export class SqliteUserRepository implements UserRepository {
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL
     )`);
+    // Columns added by later versions (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const columns = new Set((this.#db.prepare(`PRAGMA table_info(${this.#table})`).all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has("email_verified_at")) this.#db.exec(`ALTER TABLE ${this.#table} ADD COLUMN email_verified_at INTEGER`);
   }
 
   async findUserByEmail(email: string): Promise<UserRecord | null> {
@@ -55,11 +58,11 @@ export class SqliteUserRepository implements UserRepository {
 
   async createUser(user: NewUser): Promise<UserRecord | null> {
     const now = this.#now();
-    const row: UserRow = { id: randomUUID(), email: user.email, password_hash: user.passwordHash, disabled: 0, created_at: now, updated_at: now };
+    const row: UserRow = { id: randomUUID(), email: user.email, password_hash: user.passwordHash, disabled: 0, created_at: now, updated_at: now, email_verified_at: null };
     const result = this.#db
       .prepare(
-        `INSERT INTO ${this.#table} (id, email, password_hash, disabled, created_at, updated_at)
-         VALUES (@id, @email, @password_hash, @disabled, @created_at, @updated_at) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${this.#table} (id, email, password_hash, disabled, created_at, updated_at, email_verified_at)
+         VALUES (@id, @email, @password_hash, @disabled, @created_at, @updated_at, @email_verified_at) ON CONFLICT DO NOTHING`,
       )
       .run(row);
     return result.changes === 1 ? toUser(row) : null;
@@ -76,6 +79,14 @@ export class SqliteUserRepository implements UserRepository {
     const result = this.#db
       .prepare(`UPDATE ${this.#table} SET disabled = ?, updated_at = ? WHERE id = ?`)
       .run(disabled ? 1 : 0, this.#now(), id);
+    return result.changes === 1;
+  }
+
+  async markEmailVerified(id: string): Promise<boolean> {
+    const now = this.#now();
+    const result = this.#db
+      .prepare(`UPDATE ${this.#table} SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ?`)
+      .run(now, now, id);
     return result.changes === 1;
   }
 

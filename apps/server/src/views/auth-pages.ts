@@ -24,6 +24,7 @@ export function renderLoginPage(options: FormPageOptions): string {
   <label class="check"><input type="checkbox" name="remember" value="on"> Remember me on this device</label>
   <p class="hint">Without "remember me" you are logged out when the browser closes or after a short idle period.</p>
   <button type="submit">Log in</button>
+  <p class="hint"><a href="/forgot-password">Forgot your password?</a></p>
 </form>
 <p>No account yet? <a href="/register">Register</a>.</p>`,
   );
