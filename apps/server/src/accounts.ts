@@ -80,14 +80,23 @@ export async function authenticateUser(deps: AccountDeps, input: { email: string
     await deps.passwords.dummyVerify(input.password);
     return { ok: false, reason: "unknown_user" };
   }
-  if (!(await deps.passwords.verifyPassword(user.passwordHash, input.password))) return { ok: false, reason: "bad_password" };
+  if (!(await verifyAccountPassword(deps, user, input.password))) return { ok: false, reason: "bad_password" };
   if (user.disabled) return { ok: false, reason: "disabled" };
   await upgradeHash(deps, user, input.password);
   return { ok: true, user };
 }
 
+/**
+ * Whether `password` is the account's password. An account without one (passkeys only) costs the same dummy
+ * verification as an unknown email, and never matches.
+ */
+export async function verifyAccountPassword(deps: Pick<AccountDeps, "passwords">, user: UserRecord, password: string): Promise<boolean> {
+  if (user.passwordHash === null) return deps.passwords.dummyVerify(password);
+  return deps.passwords.verifyPassword(user.passwordHash, password);
+}
+
 async function upgradeHash(deps: AccountDeps, user: UserRecord, password: string): Promise<void> {
-  if (!deps.passwords.needsRehash(user.passwordHash)) return;
+  if (user.passwordHash === null || !deps.passwords.needsRehash(user.passwordHash)) return;
   try {
     await deps.users.updatePasswordHash(user.id, await deps.passwords.hashPassword(password));
     logAuthEvent(deps.logger, "password.rehashed", { userId: user.id });
@@ -105,7 +114,7 @@ export async function changeUserPassword(
   deps: AccountDeps,
   input: { user: UserRecord; currentPassword: string; newPassword: string; beforeSave?: () => Promise<unknown> },
 ): Promise<{ ok: true } | Refusal> {
-  if (!(await deps.passwords.verifyPassword(input.user.passwordHash, input.currentPassword))) {
+  if (!(await verifyAccountPassword(deps, input.user, input.currentPassword))) {
     return { ok: false, code: "wrong_password", message: "The current password is not correct" };
   }
   const hashed = await hashNewPassword(deps, { email: input.user.email, password: input.newPassword });

@@ -17,17 +17,20 @@ import { instrumentStore } from "./instrumented-store.js";
 import { logAuthEvent } from "./logger.js";
 import { createMailer, type Mailer } from "./mail/mailer.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
+import { relyingPartyOf } from "./passkeys/relying-party.js";
 import type { MailLimits } from "./recovery/mail-limits.js";
 import { apiRoutes, requireJsonBody } from "./routes/api.js";
 import { operationalRoutes } from "./routes/health.js";
 import { accountPageRoutes } from "./routes/pages-account.js";
 import { authPageRoutes } from "./routes/pages-auth.js";
+import { passkeyPageRoutes } from "./routes/pages-passkeys.js";
 import { recoveryPageRoutes } from "./routes/pages-recovery.js";
 import { seedRoutes } from "./routes/seed.js";
 import { csrfProtection } from "./security/csrf.js";
 import { rejectMethodOverride } from "./security/method-override.js";
 import { createTicketSprayGuard } from "./security/ticket-spray.js";
 import { noStore } from "./security/no-store.js";
+import type { PasskeyRepository } from "./users/passkeys.js";
 import type { TokenRepository } from "./users/tokens.js";
 import type { UserRepository } from "./users/types.js";
 import "./session-data.js";
@@ -40,6 +43,7 @@ export interface AppDeps {
   store: SessionStore;
   users: UserRepository;
   tokens: TokenRepository;
+  passkeys: PasskeyRepository;
   throttle: LoginThrottle;
   mailLimits: MailLimits;
   logger: Logger;
@@ -71,7 +75,7 @@ const BODY_LIMIT = "16kb";
 /**
  * Build the application.
  * @example
- * const { app } = createApp({ config, secrets, store, users, tokens, throttle, mailLimits, logger, checkReady });
+ * const { app } = createApp({ config, secrets, store, users, tokens, passkeys, throttle, mailLimits, logger, checkReady });
  * app.listen(config.port, config.host);
  */
 export function createApp(deps: AppDeps): ServerApp {
@@ -106,6 +110,8 @@ export function createApp(deps: AppDeps): ServerApp {
     config,
     users: deps.users,
     tokens: deps.tokens,
+    passkeys: deps.passkeys,
+    relyingParty: relyingPartyOf(config.publicUrl),
     throttle: deps.throttle,
     mailLimits: deps.mailLimits,
     mailer,
@@ -130,6 +136,9 @@ export function createApp(deps: AppDeps): ServerApp {
         useDefaults: false,
         directives: {
           defaultSrc: ["'none'"],
+          // Same-origin files only, nothing inline: the passkey pages' two scripts and their fetch() to /api.
+          scriptSrc: ["'self'"],
+          connectSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'"],
           formAction: ["'self'"],
@@ -154,6 +163,7 @@ export function createApp(deps: AppDeps): ServerApp {
   app.use(seedRoutes(ctx));
   app.use(authPageRoutes(ctx));
   app.use(recoveryPageRoutes(ctx));
+  app.use(passkeyPageRoutes(ctx));
   app.use(accountPageRoutes(ctx));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

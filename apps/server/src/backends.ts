@@ -14,6 +14,9 @@ import type { ServerConfig } from "./config.js";
 import { createMailLimits, type MailLimits } from "./recovery/mail-limits.js";
 import { PostgresUserRepository } from "./users/postgres.js";
 import { SqliteUserRepository } from "./users/sqlite.js";
+import type { PasskeyRepository } from "./users/passkeys.js";
+import { PostgresPasskeyRepository } from "./users/passkeys-postgres.js";
+import { SqlitePasskeyRepository } from "./users/passkeys-sqlite.js";
 import type { TokenRepository } from "./users/tokens.js";
 import { PostgresTokenRepository } from "./users/tokens-postgres.js";
 import { SqliteTokenRepository } from "./users/tokens-sqlite.js";
@@ -28,6 +31,8 @@ export interface Backends {
   users: UserRepository;
   /** Hashes of mailed tokens, in the users' database. */
   tokens: TokenRepository;
+  /** Passkeys, in the users' database. */
+  passkeys: PasskeyRepository;
   throttle: LoginThrottle;
   mailLimits: MailLimits;
   /** Resolves when the session store and the users database answer; rejects otherwise. */
@@ -38,7 +43,7 @@ export interface Backends {
 
 /** Knobs for tests: table names and prefixes so parallel runs never share data. */
 export interface BackendOverrides {
-  /** The users table; the tokens table is named after it (`<usersTable>_tokens`). */
+  /** The users table; the tokens and passkeys tables are named after it (`<usersTable>_tokens`, `…_passkeys`). */
   usersTable?: string;
   sessionsTable?: string;
   keyPrefix?: string;
@@ -81,19 +86,24 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
     return pool;
   };
   try {
-    const tokensTable = overrides.usersTable ? `${overrides.usersTable}_tokens` : undefined;
+    const beside = (suffix: string): string | undefined => (overrides.usersTable ? `${overrides.usersTable}_${suffix}` : undefined);
     let users: UserRepository;
     let tokens: TokenRepository;
+    let passkeys: PasskeyRepository;
     if (config.databaseUrl) {
       const p = openPool(config.databaseUrl);
       users = new PostgresUserRepository({ pool: p, tableName: overrides.usersTable });
-      tokens = new PostgresTokenRepository({ pool: p, tableName: tokensTable });
+      tokens = new PostgresTokenRepository({ pool: p, tableName: beside("tokens") });
+      passkeys = new PostgresPasskeyRepository({ pool: p, tableName: beside("passkeys") });
     } else {
-      users = new SqliteUserRepository({ database: openSqlite(), tableName: overrides.usersTable });
-      tokens = new SqliteTokenRepository({ database: openSqlite(), tableName: tokensTable });
+      const database = openSqlite();
+      users = new SqliteUserRepository({ database, tableName: overrides.usersTable });
+      tokens = new SqliteTokenRepository({ database, tableName: beside("tokens") });
+      passkeys = new SqlitePasskeyRepository({ database, tableName: beside("passkeys") });
     }
     await users.migrate();
     await tokens.migrate();
+    await passkeys.migrate();
 
     const prefix = overrides.keyPrefix ?? "cloakroom:";
     let store: SessionStore;
@@ -165,6 +175,7 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
       store,
       users,
       tokens,
+      passkeys,
       throttle,
       mailLimits,
       async checkReady() {

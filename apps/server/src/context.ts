@@ -8,7 +8,9 @@ import type { LoginThrottle } from "./backends.js";
 import type { ServerConfig } from "./config.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { ServerMetrics } from "./metrics.js";
+import type { RelyingParty } from "./passkeys/relying-party.js";
 import type { MailLimits } from "./recovery/mail-limits.js";
+import type { PasskeyRepository } from "./users/passkeys.js";
 import type { TokenRepository } from "./users/tokens.js";
 import type { UserRepository } from "./users/types.js";
 
@@ -21,6 +23,9 @@ export interface RouteContext {
   users: UserRepository;
   /** Hashes of the mailed single-use tokens (password reset, email verification). */
   tokens: TokenRepository;
+  passkeys: PasskeyRepository;
+  /** Who passkeys are bound to (from PUBLIC_URL); `null` when PUBLIC_URL cannot have passkeys. */
+  relyingParty: RelyingParty | null;
   throttle: LoginThrottle;
   /** Limits on the account mails anonymous requests cause. */
   mailLimits: MailLimits;

@@ -9,6 +9,7 @@ import { openBackends } from "./backends.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { outboxDir } from "./mail/mailer.js";
+import { PASSKEYS_UNAVAILABLE, relyingPartyOf } from "./passkeys/relying-party.js";
 import { resolveSessionSecrets } from "./secrets.js";
 
 /** Start everything; resolves once listening. Exits the process with status 1 on a configuration error. */
@@ -36,6 +37,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   // Build the dummy hash now so the first unknown-email login costs the same as the others.
   await dummyVerify("");
   const { app, mailer, background } = createApp({ config, secrets: secrets.secrets, ...backends, logger });
+  if (!relyingPartyOf(config.publicUrl)) logger.warn({ publicUrl: config.publicUrl }, PASSKEYS_UNAVAILABLE);
   if (mailer.transport === "outbox") logger.warn({ dir: outboxDir(config.dataDir) }, "SMTP_URL is not set: mail goes to the development outbox folder.");
 
   const server = app.listen(config.port, config.host);

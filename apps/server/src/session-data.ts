@@ -13,6 +13,8 @@ declare module "cloakroom" {
     authAt?: number;
     /** How this session signed in. */
     authMethod?: SignInMethod;
+    /** The challenge of a passkey ceremony in progress (see passkeys/challenge.ts). */
+    webauthn?: { challenge: string; purpose: "register" | "login"; expiresAt: number };
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { createCsrfToken, normalizeEmail } from "cloakroom/auth";
 import type { Request, Response } from "express";
-import { authenticateUser, changeUserPassword, registerUser, type Refusal } from "./accounts.js";
+import { authenticateUser, changeUserPassword, registerUser, verifyAccountPassword, type Refusal } from "./accounts.js";
 import type { RouteContext } from "./context.js";
 import { setClearSiteData } from "./http.js";
 import { logAuthEvent } from "./logger.js";
@@ -175,7 +175,7 @@ export async function confirmPassword(ctx: RouteContext, req: Request, password:
     logAuthEvent(ctx.logger, "login.throttled", { userId, ip: req.ip, reason: "reauth" });
     return "throttled";
   }
-  if (!(await ctx.passwords.verifyPassword(user.passwordHash, password))) {
+  if (!(await verifyAccountPassword(ctx, user, password))) {
     await ctx.throttle.recordFailure(key);
     logAuthEvent(ctx.logger, "reauth.failure", { userId, ip: req.ip });
     return "invalid";
@@ -217,6 +217,7 @@ export function summarizeCurrentSession(req: Request): SessionSummary | null {
   const d = req.session.details;
   if (!d) return null;
   return {
+    method: signInMethodOf(req.session.authMethod),
     key: d.key,
     createdAt: d.createdAt,
     touchedAt: d.touchedAt,
@@ -226,4 +227,20 @@ export function summarizeCurrentSession(req: Request): SessionSummary | null {
     ip: d.ip,
     userAgent: d.userAgent,
   };
+}
+
+/**
+ * The user's live sessions with how each signed in. The manager's summaries carry no session data, so the method is
+ * read from the store's records of the same sessions (one more indexed read, on the devices page only).
+ * @throws {TypeError} when the store cannot list by user (Memcached): check `store.capabilities.listByUser` first
+ */
+export async function listUserSessionsWithMethod(ctx: RouteContext, userId: string): Promise<SessionSummary[]> {
+  const [summaries, stored] = await Promise.all([ctx.manager.listUserSessions(userId), ctx.store.listByUser(userId)]);
+  const methods = new Map(stored.map((s) => [s.key, s.record.data.authMethod]));
+  return summaries.map((s) => ({ ...s, method: signInMethodOf(methods.get(s.key)) }));
+}
+
+/** A session's recorded method; sessions from before passkeys existed record none, and they all used a password. */
+function signInMethodOf(value: unknown): SignInMethod {
+  return value === "passkey" ? "passkey" : "password";
 }

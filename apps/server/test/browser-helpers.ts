@@ -23,6 +23,7 @@ import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 import { createMailLimits } from "../src/recovery/mail-limits.js";
 import { SqliteUserRepository } from "../src/users/sqlite.js";
+import { SqlitePasskeyRepository } from "../src/users/passkeys-sqlite.js";
 import { SqliteTokenRepository } from "../src/users/tokens-sqlite.js";
 import { TEST_SECRET } from "./helpers.js";
 
@@ -87,6 +88,10 @@ export interface BrowserTestServer extends ServerApp {
   clock: ManualClock;
   /** Every log line so far. */
   logs: string[];
+  /** The data folder (the development outbox is its outbox/). */
+  dataDir: string;
+  users: SqliteUserRepository;
+  passkeys: SqlitePasskeyRepository;
   close(): Promise<void>;
 }
 
@@ -121,16 +126,22 @@ function closeServer(server: http.Server | https.Server): Promise<void> {
 export async function startBrowserServer(options: { clock: ManualClock; env?: Record<string, string> }): Promise<BrowserTestServer> {
   const { clock } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cloakroom-browser-"));
-  const loaded = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, SESSION_SECRETS: TEST_SECRET, SESSION_STORE: "sqlite", ...options.env });
+  // Listen first: PUBLIC_URL (the origin in mail links, and the passkeys' RP ID and origin) is the HTTPS address.
+  const tls = makeCertificate(dataDir);
+  const httpsServer = https.createServer({ key: tls.key, cert: tls.cert });
+  const httpServer = http.createServer();
+  const [httpsPort, httpPort] = await Promise.all([listen(httpsServer), listen(httpServer)]);
+  const httpsOrigin = `https://localhost:${httpsPort}`;
+
+  const loaded = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, SESSION_SECRETS: TEST_SECRET, SESSION_STORE: "sqlite", PUBLIC_URL: httpsOrigin, ...options.env });
   if (!loaded.ok) throw new Error(loaded.message);
   const config = loaded.config;
-
   const database = new Database(path.join(dataDir, "cloakroom.db"));
   database.pragma("journal_mode = WAL");
   const users = new SqliteUserRepository({ database, now: clock.now });
-  await users.migrate();
   const tokens = new SqliteTokenRepository({ database });
-  await tokens.migrate();
+  const passkeys = new SqlitePasskeyRepository({ database });
+  for (const repository of [users, tokens, passkeys]) await repository.migrate();
   const store = new SqliteStore({ database, now: clock.now, sweepInterval: 0 });
   const throttle = createLoginThrottle({ backend: { type: "sqlite", database }, keyPrefix: "browser:login" });
   const mailLimits = createMailLimits({ backend: { type: "sqlite", database }, config, keyPrefix: "browser:" });
@@ -142,6 +153,7 @@ export async function startBrowserServer(options: { clock: ManualClock; env?: Re
     store,
     users,
     tokens,
+    passkeys,
     throttle,
     mailLimits,
     logger,
@@ -149,18 +161,18 @@ export async function startBrowserServer(options: { clock: ManualClock; env?: Re
     processMetrics: false,
     now: clock.now,
   });
-
-  const tls = makeCertificate(dataDir);
-  const httpsServer = https.createServer({ key: tls.key, cert: tls.cert }, server.app);
-  const httpServer = http.createServer(server.app);
-  const [httpsPort, httpPort] = await Promise.all([listen(httpsServer), listen(httpServer)]);
+  httpsServer.on("request", server.app);
+  httpServer.on("request", server.app);
 
   return {
     ...server,
-    httpsOrigin: `https://localhost:${httpsPort}`,
+    httpsOrigin,
     httpOrigin: `http://127.0.0.1:${httpPort}`,
     clock,
     logs,
+    dataDir,
+    users,
+    passkeys,
     async close() {
       await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
       await server.background.drain();

@@ -259,7 +259,7 @@ describe.skipIf(!chromiumAvailable())("browser: Chromium against the HTTPS serve
     await Promise.all([laptop.page.waitForURL(/\/reauth\?returnTo=\/devices$/), other.getByRole("button", { name: "Revoke" }).click()]);
     const beforeReauth = sessionCookie(await laptop.context.cookies());
     await laptop.page.getByLabel("Password").fill(GOOD_PASSWORD);
-    await Promise.all([laptop.page.waitForURL(/\/devices$/), laptop.page.getByRole("button", { name: "Confirm" }).click()]);
+    await Promise.all([laptop.page.waitForURL((u) => u.pathname === "/devices"), laptop.page.getByRole("button", { name: "Confirm", exact: true }).click()]);
     await expect.poll(() => items.count()).toBe(2);
     // Re-authentication issued a new ticket, killed the old one, and restarted the absolute lifetime (63B-4 §5.2).
     expect(sessionCookie(await laptop.context.cookies())?.value).not.toBe(beforeReauth?.value);

@@ -35,18 +35,14 @@ export async function startTestServer(options: { env?: Record<string, string>; n
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) } });
   const server = createApp({
+    ...backends,
     config,
     secrets: [TEST_SECRET],
-    store: backends.store,
-    users: backends.users,
-    tokens: backends.tokens,
-    throttle: backends.throttle,
-    mailLimits: backends.mailLimits,
     logger,
-    checkReady: backends.checkReady,
     processMetrics: false,
     ...(options.now ? { now: options.now } : {}),
   });
+
   return {
     ...server,
     config,

@@ -91,13 +91,10 @@ describe("when the session store is unreachable", () => {
     }) as SessionStore;
     try {
       const { app } = createApp({
+        ...server.backends,
         config: server.config,
         secrets: [TEST_SECRET],
         store: failing,
-        users: server.backends.users,
-        tokens: server.backends.tokens,
-        throttle: server.backends.throttle,
-        mailLimits: server.backends.mailLimits,
         logger: createLogger({ level: "silent" }),
         checkReady: () => failing.get("probe").then(() => undefined),
         processMetrics: false,

@@ -6,12 +6,16 @@ import { SqliteUserRepository } from "../src/users/sqlite.js";
 import { PostgresTokenRepository } from "../src/users/tokens-postgres.js";
 import { SqliteTokenRepository } from "../src/users/tokens-sqlite.js";
 import type { TokenRepository } from "../src/users/tokens.js";
+import { PostgresPasskeyRepository } from "../src/users/passkeys-postgres.js";
+import { SqlitePasskeyRepository } from "../src/users/passkeys-sqlite.js";
+import type { PasskeyRecord, PasskeyRepository } from "../src/users/passkeys.js";
 import type { UserRepository } from "../src/users/types.js";
 import { DATABASE_URL, postgresReachable, uniqueSuffix } from "../../../packages/cloakroom/test/servers.js";
 
 interface Opened {
   users: UserRepository;
   tokens: TokenRepository;
+  passkeys: PasskeyRepository;
   close: () => Promise<void>;
 }
 
@@ -19,10 +23,11 @@ function describeRepository(name: string, open: () => Promise<Opened | null>): v
   describe(`${name} UserRepository`, () => {
     let users: UserRepository | null = null;
     let tokens: TokenRepository | null = null;
+    let passkeys: PasskeyRepository | null = null;
     let close: () => Promise<void> = async () => {};
     beforeAll(async () => {
       const opened = await open();
-      if (opened) ({ users, tokens, close } = opened);
+      if (opened) ({ users, tokens, passkeys, close } = opened);
     });
     afterAll(() => close());
 
@@ -84,6 +89,33 @@ function describeRepository(name: string, open: () => Promise<Opened | null>): v
       expect(await tokens.consumeToken("' OR 1=1 --", "password_reset", now)).toBeNull();
     });
 
+    it("passkeys: kept with key, counter, transports and backup flags; listed per user; a credential id only once", async (ctx) => {
+      if (!passkeys) return ctx.skip();
+      const key: PasskeyRecord = {
+        id: "cred-1",
+        userId: "u1",
+        name: "Laptop",
+        publicKey: new Uint8Array([165, 1, 2, 3, 38, 0, 255]),
+        counter: 0,
+        transports: ["internal", "hybrid"],
+        deviceType: "multiDevice",
+        backedUp: true,
+        createdAt: 10,
+        lastUsedAt: null,
+      };
+      expect(await passkeys.addPasskey(key)).toBe(true);
+      expect(await passkeys.addPasskey({ ...key, userId: "u2" })).toBe(false);
+      expect(await passkeys.addPasskey({ ...key, id: "cred-2", name: "Phone", createdAt: 20, backedUp: false, deviceType: "singleDevice" })).toBe(true);
+      expect(await passkeys.findPasskey("cred-1")).toEqual(key);
+      expect((await passkeys.listUserPasskeys("u1")).map((p) => p.name)).toEqual(["Laptop", "Phone"]);
+      await passkeys.recordPasskeyUse("cred-1", { counter: 7, backedUp: false, usedAt: 99 });
+      expect(await passkeys.findPasskey("cred-1")).toMatchObject({ counter: 7, backedUp: false, lastUsedAt: 99 });
+      expect(await passkeys.deletePasskey("u2", "cred-1")).toBe(false);
+      expect(await passkeys.deletePasskey("u1", "cred-1")).toBe(true);
+      expect(await passkeys.findPasskey("cred-1")).toBeNull();
+      expect(await passkeys.findPasskey("' OR 1=1 --")).toBeNull();
+    });
+
     it("treats hostile input as data", async (ctx) => {
       if (!users) return ctx.skip();
       expect(await users.findUserByEmail("' OR 1=1 --")).toBeNull();
@@ -96,11 +128,9 @@ describeRepository("SQLite", async () => {
   const db = new Database(":memory:");
   const users = new SqliteUserRepository({ database: db });
   const tokens = new SqliteTokenRepository({ database: db });
-  await users.migrate();
-  await users.migrate();
-  await tokens.migrate();
-  await tokens.migrate();
-  return { users, tokens, close: async () => void db.close() };
+  const passkeys = new SqlitePasskeyRepository({ database: db });
+  for (const repository of [users, tokens, passkeys, users, tokens, passkeys]) await repository.migrate();
+  return { users, tokens, passkeys, close: async () => void db.close() };
 });
 
 describeRepository("PostgreSQL", async () => {
@@ -109,15 +139,14 @@ describeRepository("PostgreSQL", async () => {
   const table = `users_${uniqueSuffix()}`.toLowerCase();
   const users = new PostgresUserRepository({ pool, tableName: table });
   const tokens = new PostgresTokenRepository({ pool, tableName: `${table}_tokens` });
-  await users.migrate();
-  await users.migrate();
-  await tokens.migrate();
-  await tokens.migrate();
+  const passkeys = new PostgresPasskeyRepository({ pool, tableName: `${table}_passkeys` });
+  for (const repository of [users, tokens, passkeys, users, tokens, passkeys]) await repository.migrate();
   return {
     users,
     tokens,
+    passkeys,
     close: async () => {
-      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_tokens`);
+      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_tokens, ${table}_passkeys`);
       await pool.end();
     },
   };
@@ -129,19 +158,23 @@ const V1_USERS = (table: string, types: { bool: string; int: string }): string =
   disabled ${types.bool} NOT NULL DEFAULT ${types.bool === "BOOLEAN" ? "FALSE" : "0"}, created_at ${types.int} NOT NULL, updated_at ${types.int} NOT NULL)`;
 
 describe("migrate() of a users table made by the first version", () => {
-  it("SQLite: adds email_verified_at and keeps the accounts (unverified)", async () => {
+  it("SQLite: adds email_verified_at, makes password_hash nullable, and keeps the accounts (unverified)", async () => {
     const db = new Database(":memory:");
     db.exec(V1_USERS("users", { bool: "INTEGER", int: "INTEGER" }));
     db.prepare("INSERT INTO users VALUES ('old', 'old@example.com', 'h', 0, 1, 1)").run();
     const users = new SqliteUserRepository({ database: db });
     await users.migrate();
     await users.migrate();
-    expect(await users.findUserById("old")).toMatchObject({ email: "old@example.com", emailVerifiedAt: null });
+    expect(await users.findUserById("old")).toMatchObject({ email: "old@example.com", passwordHash: "h", emailVerifiedAt: null });
     expect(await users.markEmailVerified("old")).toBe(true);
+    expect(await users.updatePasswordHash("old", null)).toBe(true);
+    expect((await users.findUserById("old"))?.passwordHash).toBeNull();
+    // Still one account per email, whatever the case.
+    expect(await users.createUser({ email: "OLD@example.com", passwordHash: "x" })).toBeNull();
     db.close();
   });
 
-  it("PostgreSQL: adds email_verified_at and keeps the accounts (unverified)", async (ctx) => {
+  it("PostgreSQL: adds email_verified_at, makes password_hash nullable, and keeps the accounts (unverified)", async (ctx) => {
     if (!(await postgresReachable())) return ctx.skip();
     const pool = new pg.Pool({ connectionString: DATABASE_URL });
     const table = `users_v1_${uniqueSuffix()}`.toLowerCase();
@@ -150,8 +183,10 @@ describe("migrate() of a users table made by the first version", () => {
       await pool.query(`INSERT INTO ${table} VALUES ('old', 'old@example.com', 'h', FALSE, 1, 1)`);
       const users = new PostgresUserRepository({ pool, tableName: table });
       await users.migrate();
-      expect(await users.findUserById("old")).toMatchObject({ email: "old@example.com", emailVerifiedAt: null });
+      expect(await users.findUserById("old")).toMatchObject({ email: "old@example.com", passwordHash: "h", emailVerifiedAt: null });
       expect(await users.markEmailVerified("old")).toBe(true);
+      expect(await users.updatePasswordHash("old", null)).toBe(true);
+      expect((await users.findUserById("old"))?.passwordHash).toBeNull();
     } finally {
       await pool.query(`DROP TABLE IF EXISTS ${table}`);
       await pool.end();

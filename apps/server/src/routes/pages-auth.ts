@@ -13,20 +13,21 @@ import { ensureCsrfToken, noticeFrom, safeReturnTo, sendPage } from "./page-help
 /** Routes for the login, register, logout and re-authentication pages. */
 export function authPageRoutes(ctx: RouteContext): Router {
   const router = Router();
+  const passkeys = ctx.relyingParty !== null;
   const toLogin = (_req: Request, res: Response): void => res.redirect(303, "/login?notice=session-ended");
 
   router.get("/", (req, res) => res.redirect(303, typeof req.session.userId === "string" ? "/dashboard" : "/login"));
 
   router.get("/login", (req, res) => {
     if (typeof req.session.userId === "string") return res.redirect(303, "/dashboard");
-    sendPage(res, 200, renderLoginPage({ csrfToken: ensureCsrfToken(req), notice: noticeFrom(req) }));
+    sendPage(res, 200, renderLoginPage({ csrfToken: ensureCsrfToken(req), passkeys, notice: noticeFrom(req) }));
   });
 
   router.post("/login", async (req, res) => {
     const input = parseBody(loginBody, req.body);
     const email = typeof (req.body as { email?: unknown })?.email === "string" ? (req.body as { email: string }).email : "";
     if (!input) {
-      sendPage(res, 400, renderLoginPage({ csrfToken: ensureCsrfToken(req), error: "Enter your email and password.", email }));
+      sendPage(res, 400, renderLoginPage({ csrfToken: ensureCsrfToken(req), passkeys, error: "Enter your email and password.", email }));
       return;
     }
     const outcome = await performLogin(ctx, req, input);
@@ -35,14 +36,14 @@ export function authPageRoutes(ctx: RouteContext): Router {
       setRetryAfter(res, outcome.retryAfterSeconds);
       const minutes = Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60));
       const error = `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
-      sendPage(res, 429, renderLoginPage({ csrfToken: ensureCsrfToken(req), error, email }));
+      sendPage(res, 429, renderLoginPage({ csrfToken: ensureCsrfToken(req), passkeys, error, email }));
       return;
     }
     if (outcome.status === 403) {
       const error = "Confirm your email address first: we have sent you a new link.";
-      return sendPage(res, 403, renderLoginPage({ csrfToken: ensureCsrfToken(req), error, email }));
+      return sendPage(res, 403, renderLoginPage({ csrfToken: ensureCsrfToken(req), passkeys, error, email }));
     }
-    sendPage(res, 401, renderLoginPage({ csrfToken: ensureCsrfToken(req), error: "Invalid email or password.", email }));
+    sendPage(res, 401, renderLoginPage({ csrfToken: ensureCsrfToken(req), passkeys, error: "Invalid email or password.", email }));
   });
 
   router.get("/register", (req, res) => {
@@ -72,7 +73,7 @@ export function authPageRoutes(ctx: RouteContext): Router {
 
   router.get("/reauth", requireUser(ctx, toLogin), (req, res) => {
     const returnTo = safeReturnTo(req.query.returnTo);
-    sendPage(res, 200, renderReauthPage({ csrfToken: ensureCsrfToken(req), userEmail: currentUser(res).email, returnTo }));
+    sendPage(res, 200, renderReauthPage({ csrfToken: ensureCsrfToken(req), passkeys, userEmail: currentUser(res).email, returnTo }));
   });
 
   router.post("/reauth", requireUser(ctx, toLogin), async (req, res) => {
@@ -82,7 +83,7 @@ export function authPageRoutes(ctx: RouteContext): Router {
     const outcome = input ? await confirmPassword(ctx, req, input.password) : "invalid";
     if (outcome === "ok") return res.redirect(303, returnTo);
     const error = outcome === "throttled" ? "Too many attempts. Try again later." : "That password is not correct.";
-    sendPage(res, outcome === "throttled" ? 429 : 401, renderReauthPage({ csrfToken: ensureCsrfToken(req), userEmail: user.email, returnTo, error }));
+    sendPage(res, outcome === "throttled" ? 429 : 401, renderReauthPage({ csrfToken: ensureCsrfToken(req), passkeys, userEmail: user.email, returnTo, error }));
   });
 
   return router;

@@ -46,13 +46,15 @@ export class PostgresUserRepository implements UserRepository {
       `CREATE TABLE IF NOT EXISTS ${this.#table} (
         id TEXT PRIMARY KEY,
         email TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
+        password_hash TEXT,
         disabled BOOLEAN NOT NULL DEFAULT FALSE,
         created_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL
       )`,
       `CREATE UNIQUE INDEX IF NOT EXISTS ${this.#table}_email_key ON ${this.#table} (lower(email))`,
       `ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS email_verified_at BIGINT`,
+      // Passkey-only accounts have no password.
+      `ALTER TABLE ${this.#table} ALTER COLUMN password_hash DROP NOT NULL`,
     ]);
   }
 
@@ -76,7 +78,7 @@ export class PostgresUserRepository implements UserRepository {
     return toUser(result.rows[0]);
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<boolean> {
+  async updatePasswordHash(id: string, passwordHash: string | null): Promise<boolean> {
     const result = await this.#query(`UPDATE ${this.#table} SET password_hash = $1, updated_at = $2 WHERE id = $3`, [passwordHash, this.#now(), id]);
     return result.rowCount === 1;
   }
