@@ -51,6 +51,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
   logger.info({ url, sessionStore: config.session.store, users: config.databaseUrl ? "postgres" : "sqlite", dataDir: config.dataDir }, "listening");
   console.log(`Cloakroom is running at ${url}/ (sessions: ${config.session.store}, users: ${config.databaseUrl ? "PostgreSQL" : "SQLite"})`);
+  if (config.publicUrl !== url) console.log(`Mail links and passkeys use ${config.publicUrl}/ (PUBLIC_URL)`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { SqliteStore } from "cloakroom/sqlite";
 import { createLoginThrottle } from "cloakroom/auth";
-import type { Browser, BrowserContext, BrowserContextOptions } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Cookie, type Page } from "playwright-core";
 import { createApp, type ServerApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
@@ -25,7 +25,7 @@ import { createMailLimits } from "../src/recovery/mail-limits.js";
 import { SqliteUserRepository } from "../src/users/sqlite.js";
 import { SqlitePasskeyRepository } from "../src/users/passkeys-sqlite.js";
 import { SqliteTokenRepository } from "../src/users/tokens-sqlite.js";
-import { TEST_SECRET } from "./helpers.js";
+import { GOOD_PASSWORD, TEST_SECRET, api, registerViaApi } from "./helpers.js";
 
 /** Debian's Chromium (never a downloaded browser). */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -216,4 +216,34 @@ export function fetchWithCookie(url: string, cookie: string, accept = "applicati
     });
     req.on("error", reject);
   });
+}
+
+/** The suite's server (on `clock`, starting at `startMs`) and Chromium, started side by side. */
+export async function startServerAndBrowser(startMs: number): Promise<{ server: BrowserTestServer; browser: Browser }> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const [server, browser] = await Promise.all([
+    startBrowserServer({ clock: new ManualClock(startMs) }),
+    chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
+  ]);
+  return { server, browser };
+}
+
+/** The session cookie as the browser's jar holds it, or undefined. */
+export function sessionCookie(cookies: Cookie[]): Cookie | undefined {
+  return cookies.find((c) => /^(__Host-)?sid$/i.test(c.name));
+}
+
+/** Create an account through the JSON API and end the session registration opened, so only browsers hold one. */
+export async function createAccount(server: BrowserTestServer, email: string): Promise<void> {
+  const agent = await registerViaApi(server.app, email);
+  await api(agent, "post", "/api/logout", {}).expect(200);
+}
+
+/** Fill and submit the login form; resolves once the redirect to the dashboard has landed. */
+export async function logInThroughForm(page: Page, server: BrowserTestServer, email: string, options: { remember?: boolean; password?: string } = {}): Promise<void> {
+  await page.goto(`${server.httpsOrigin}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(options.password ?? GOOD_PASSWORD);
+  if (options.remember) await page.getByLabel("Remember me on this device").check();
+  await Promise.all([page.waitForURL(/\/dashboard$/), page.getByRole("button", { name: "Log in" }).click()]);
 }

@@ -9,19 +9,25 @@
 import fs from "node:fs";
 import path from "node:path";
 import { simpleParser } from "mailparser";
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Cookie, type Page } from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Cookie, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { outboxDir } from "../src/mail/mailer.js";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, ManualClock, SCREENSHOT_DIR, chromiumAvailable, fetchWithCookie, newDesktopContext, startBrowserServer, type BrowserTestServer } from "./browser-helpers.js";
-import { GOOD_PASSWORD, api, registerViaApi } from "./helpers.js";
+import {
+  SCREENSHOT_DIR,
+  chromiumAvailable,
+  createAccount as createAccountIn,
+  fetchWithCookie,
+  logInThroughForm,
+  newDesktopContext,
+  sessionCookie,
+  startServerAndBrowser,
+  type BrowserTestServer,
+} from "./browser-helpers.js";
+import { GOOD_PASSWORD } from "./helpers.js";
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 4, 4, 9, 0, 0);
 const NEW_PASSWORD = "saffron harbour kite evening";
-
-function sessionCookie(cookies: Cookie[]): Cookie | undefined {
-  return cookies.find((c) => /^(__Host-)?sid$/i.test(c.name));
-}
 
 describe.skipIf(!chromiumAvailable())("browser: passkeys and password reset in Chromium", { timeout: 60_000 }, () => {
   let browser: Browser;
@@ -31,11 +37,7 @@ describe.skipIf(!chromiumAvailable())("browser: passkeys and password reset in C
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    [server, browser] = await Promise.all([
-      startBrowserServer({ clock: new ManualClock(START) }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
+    ({ server, browser } = await startServerAndBrowser(START));
   });
   afterEach(async () => {
     for (const context of contexts.splice(0)) await context.close();
@@ -67,17 +69,8 @@ describe.skipIf(!chromiumAvailable())("browser: passkeys and password reset in C
     return { cdp, authenticatorId };
   }
 
-  async function createAccount(email: string): Promise<void> {
-    const agent = await registerViaApi(server.app, email);
-    await api(agent, "post", "/api/logout", {}).expect(200);
-  }
-
-  async function logIn(page: Page, email: string, password = GOOD_PASSWORD): Promise<void> {
-    await page.goto(url("/login"));
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await Promise.all([page.waitForURL(/\/dashboard$/), page.getByRole("button", { name: "Log in" }).click()]);
-  }
+  const createAccount = (email: string): Promise<void> => createAccountIn(server, email);
+  const logIn = (page: Page, email: string, password = GOOD_PASSWORD): Promise<void> => logInThroughForm(page, server, email, { password });
 
   async function logOut(page: Page): Promise<void> {
     await Promise.all([page.waitForURL(/\/login\?notice=logged-out$/), page.getByRole("button", { name: "Log out", exact: true }).click()]);
