@@ -74,7 +74,7 @@ describe("password reset by mail", () => {
       const page = await browserGet(request.agent(server.app), pathOf(link));
       expect(page.status).toBe(200);
       expect(page.text).toContain("Choose a new password");
-      expect(page.headers["referrer-policy"]).toBe("no-referrer");
+      expect(page.headers["referrer-policy"]).toBe("strict-origin");
     }
 
     const reset = await api(request(server.app), "post", "/api/password/reset", { token, password: NEW_PASSWORD });

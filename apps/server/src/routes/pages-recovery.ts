@@ -19,10 +19,11 @@ function badLinkPage(): string {
 export function recoveryPageRoutes(ctx: RouteContext): Router {
   const router = Router();
   const queryToken = (value: unknown): string => (typeof value === "string" ? value : "");
-  // Pages opened from a mailed link have its token in their URL: no Referer carries it anywhere, not even to this
-  // origin's stylesheet (OWASP Forgot Password CS).
-  const noReferrer: RequestHandler = (_req, res, next) => {
-    res.setHeader("Referrer-Policy", "no-referrer");
+  // Pages opened from a mailed link have its token in their URL: a Referer sent from them carries the origin only,
+  // never the path and query, not even to this origin's stylesheet (OWASP Forgot Password CS). Not "no-referrer":
+  // under it Chromium sends "Origin: null" with the page's form post, which the CSRF check rightly refuses.
+  const originOnlyReferrer: RequestHandler = (_req, res, next) => {
+    res.setHeader("Referrer-Policy", "strict-origin");
     next();
   };
 
@@ -38,7 +39,7 @@ export function recoveryPageRoutes(ctx: RouteContext): Router {
   });
 
   // Looks the link up without using it: a mail scanner fetching it leaves it working.
-  router.get("/reset-password", noReferrer, async (req, res) => {
+  router.get("/reset-password", originOnlyReferrer, async (req, res) => {
     const token = queryToken(req.query.token);
     const user = await findResetAccount(ctx, token);
     if (!user) return sendPage(res, 400, badLinkPage());
@@ -59,7 +60,7 @@ export function recoveryPageRoutes(ctx: RouteContext): Router {
 
   // The one GET that changes state: following the mailed link is what confirms the address. It is safe to repeat
   // (the account stays verified), carries a token no third party has, and signs no one in.
-  router.get("/verify-email", noReferrer, async (req, res) => {
+  router.get("/verify-email", originOnlyReferrer, async (req, res) => {
     const user = await confirmEmail(ctx, queryToken(req.query.token), req.ip ?? "unknown");
     if (!user) return sendPage(res, 400, renderMessagePage({ title: "This link does not work", message: "The link is invalid, was already used, or has expired. Log in to get a new one.", links: [LOGIN_LINK] }));
     sendPage(res, 200, renderMessagePage({ title: "Address confirmed", message: `${user.email} is confirmed. You can log in now.`, links: [LOGIN_LINK] }));
