@@ -37,24 +37,32 @@ export interface Refusal {
   message: string;
   /** The policy's own code for a weak password (e.g. too short), for the API's `reason`. */
   reason?: string;
+  /** The normalized address, on `email_taken`. */
+  email?: string;
 }
 
 /**
- * Create an account. The email is normalized exactly as at login; the password must pass the NIST/ASVS policy
- * (checked before any hashing, so a 1 MB password costs nothing).
+ * Check a new password against the NIST/ASVS policy for this account (before any hashing, so a 1 MB password costs
+ * nothing) and hash it. Registration, password change and password reset all go through here.
+ */
+export async function hashNewPassword(deps: Pick<AccountDeps, "passwords">, input: { email: string; password: string }): Promise<{ ok: true; hash: string } | Refusal> {
+  const policy = auth.checkPasswordPolicy(input.password, { email: input.email });
+  if (!policy.ok) return { ok: false, code: "weak_password", message: policy.message, reason: policy.code };
+  return { ok: true, hash: await deps.passwords.hashPassword(policy.password) };
+}
+
+/**
+ * Create an account. The email is normalized exactly as at login. The password is hashed before the address is
+ * looked up, so a taken address costs the same time as a free one (with EMAIL_VERIFICATION=required both answer
+ * alike). A refusal for a taken address carries `email` so the caller can tell its owner.
  */
 export async function registerUser(deps: AccountDeps, input: { email: string; password: string }): Promise<{ ok: true; user: UserRecord } | Refusal> {
   const email = auth.normalizeEmail(input.email);
   if (email === null) return { ok: false, code: "invalid_email", message: "Enter a valid email address" };
-  const policy = auth.checkPasswordPolicy(input.password, { email });
-  if (!policy.ok) return { ok: false, code: "weak_password", message: policy.message, reason: policy.code };
-  if (await deps.users.findUserByEmail(email)) return emailTaken();
-  const user = await deps.users.createUser({ email, passwordHash: await deps.passwords.hashPassword(policy.password) });
-  return user ? { ok: true, user } : emailTaken();
-}
-
-function emailTaken(): Refusal {
-  return { ok: false, code: "email_taken", message: "An account with this email already exists" };
+  const hashed = await hashNewPassword(deps, { email, password: input.password });
+  if (!hashed.ok) return hashed;
+  const user = (await deps.users.findUserByEmail(email)) ? null : await deps.users.createUser({ email, passwordHash: hashed.hash });
+  return user ? { ok: true, user } : { ok: false, code: "email_taken", message: "An account with this email already exists", email };
 }
 
 /** The outcome of {@link authenticateUser}. The reason is for logs only: every failure answers the same. */
@@ -72,14 +80,23 @@ export async function authenticateUser(deps: AccountDeps, input: { email: string
     await deps.passwords.dummyVerify(input.password);
     return { ok: false, reason: "unknown_user" };
   }
-  if (!(await deps.passwords.verifyPassword(user.passwordHash, input.password))) return { ok: false, reason: "bad_password" };
+  if (!(await verifyAccountPassword(deps, user, input.password))) return { ok: false, reason: "bad_password" };
   if (user.disabled) return { ok: false, reason: "disabled" };
   await upgradeHash(deps, user, input.password);
   return { ok: true, user };
 }
 
+/**
+ * Whether `password` is the account's password. An account without one (passkeys only) costs the same dummy
+ * verification as an unknown email, and never matches.
+ */
+export async function verifyAccountPassword(deps: Pick<AccountDeps, "passwords">, user: UserRecord, password: string): Promise<boolean> {
+  if (user.passwordHash === null) return deps.passwords.dummyVerify(password);
+  return deps.passwords.verifyPassword(user.passwordHash, password);
+}
+
 async function upgradeHash(deps: AccountDeps, user: UserRecord, password: string): Promise<void> {
-  if (!deps.passwords.needsRehash(user.passwordHash)) return;
+  if (user.passwordHash === null || !deps.passwords.needsRehash(user.passwordHash)) return;
   try {
     await deps.users.updatePasswordHash(user.id, await deps.passwords.hashPassword(password));
     logAuthEvent(deps.logger, "password.rehashed", { userId: user.id });
@@ -97,15 +114,14 @@ export async function changeUserPassword(
   deps: AccountDeps,
   input: { user: UserRecord; currentPassword: string; newPassword: string; beforeSave?: () => Promise<unknown> },
 ): Promise<{ ok: true } | Refusal> {
-  if (!(await deps.passwords.verifyPassword(input.user.passwordHash, input.currentPassword))) {
+  if (!(await verifyAccountPassword(deps, input.user, input.currentPassword))) {
     return { ok: false, code: "wrong_password", message: "The current password is not correct" };
   }
-  const policy = auth.checkPasswordPolicy(input.newPassword, { email: input.user.email });
-  if (!policy.ok) return { ok: false, code: "weak_password", message: policy.message, reason: policy.code };
-  const hash = await deps.passwords.hashPassword(policy.password);
+  const hashed = await hashNewPassword(deps, { email: input.user.email, password: input.newPassword });
+  if (!hashed.ok) return hashed;
   // Revoke before saving: if the process dies in between, the old password still works but no other session does.
   // The other order could leave an attacker's session alive next to a changed password.
   await input.beforeSave?.();
-  await deps.users.updatePasswordHash(input.user.id, hash);
+  await deps.users.updatePasswordHash(input.user.id, hashed.hash);
   return { ok: true };
 }

@@ -8,22 +8,30 @@ import type { SessionStore } from "cloakroom";
 import session from "cloakroom/express";
 import type { Logger } from "pino";
 import { defaultPasswordHasher, type PasswordHasher } from "./accounts.js";
+import { createBackgroundTasks, type BackgroundTasks } from "./background.js";
 import type { LoginThrottle } from "./backends.js";
 import type { ServerConfig } from "./config.js";
 import type { RouteContext, SessionManager } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { instrumentStore } from "./instrumented-store.js";
 import { logAuthEvent } from "./logger.js";
+import { createMailer, type Mailer } from "./mail/mailer.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
+import { relyingPartyOf } from "./passkeys/relying-party.js";
+import type { MailLimits } from "./recovery/mail-limits.js";
 import { apiRoutes, requireJsonBody } from "./routes/api.js";
 import { operationalRoutes } from "./routes/health.js";
 import { accountPageRoutes } from "./routes/pages-account.js";
 import { authPageRoutes } from "./routes/pages-auth.js";
+import { passkeyPageRoutes } from "./routes/pages-passkeys.js";
+import { recoveryPageRoutes } from "./routes/pages-recovery.js";
 import { seedRoutes } from "./routes/seed.js";
 import { csrfProtection } from "./security/csrf.js";
 import { rejectMethodOverride } from "./security/method-override.js";
 import { createTicketSprayGuard } from "./security/ticket-spray.js";
 import { noStore } from "./security/no-store.js";
+import type { PasskeyRepository } from "./users/passkeys.js";
+import type { TokenRepository } from "./users/tokens.js";
 import type { UserRepository } from "./users/types.js";
 import "./session-data.js";
 
@@ -34,9 +42,14 @@ export interface AppDeps {
   secrets: string[];
   store: SessionStore;
   users: UserRepository;
+  tokens: TokenRepository;
+  passkeys: PasskeyRepository;
   throttle: LoginThrottle;
+  mailLimits: MailLimits;
   logger: Logger;
   checkReady: () => Promise<void>;
+  /** @default SMTP_URL's server, or the development outbox */
+  mailer?: Mailer;
   /** @default cloakroom/auth at its OWASP defaults */
   passwords?: PasswordHasher;
   /** The clock for sessions and re-authentication. @default Date.now */
@@ -51,6 +64,9 @@ export interface ServerApp {
   metrics: ServerMetrics;
   manager: SessionManager;
   store: SessionStore;
+  mailer: Mailer;
+  /** Work still running after its response (mail): `drain()` before closing the backends. */
+  background: BackgroundTasks;
 }
 
 /** Body limits: far above any legitimate form here, far below anything that costs (checklist §5.8: 413). */
@@ -59,7 +75,7 @@ const BODY_LIMIT = "16kb";
 /**
  * Build the application.
  * @example
- * const { app } = createApp({ config, secrets, store, users, throttle, logger, checkReady });
+ * const { app } = createApp({ config, secrets, store, users, tokens, passkeys, throttle, mailLimits, logger, checkReady });
  * app.listen(config.port, config.host);
  */
 export function createApp(deps: AppDeps): ServerApp {
@@ -88,10 +104,18 @@ export function createApp(deps: AppDeps): ServerApp {
     absoluteTimeout: config.absoluteTimeout,
     now,
   });
+  const mailer = deps.mailer ?? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, logger });
+  const background = createBackgroundTasks(logger);
   const ctx: RouteContext = {
     config,
     users: deps.users,
+    tokens: deps.tokens,
+    passkeys: deps.passkeys,
+    relyingParty: relyingPartyOf(config.publicUrl),
     throttle: deps.throttle,
+    mailLimits: deps.mailLimits,
+    mailer,
+    background,
     passwords: deps.passwords ?? defaultPasswordHasher,
     logger,
     metrics,
@@ -112,6 +136,9 @@ export function createApp(deps: AppDeps): ServerApp {
         useDefaults: false,
         directives: {
           defaultSrc: ["'none'"],
+          // Same-origin files only, nothing inline: the passkey pages' two scripts and their fetch() to /api.
+          scriptSrc: ["'self'"],
+          connectSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'"],
           formAction: ["'self'"],
@@ -135,8 +162,10 @@ export function createApp(deps: AppDeps): ServerApp {
   app.use("/api", apiRoutes(ctx));
   app.use(seedRoutes(ctx));
   app.use(authPageRoutes(ctx));
+  app.use(recoveryPageRoutes(ctx));
+  app.use(passkeyPageRoutes(ctx));
   app.use(accountPageRoutes(ctx));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
-  return { app, metrics, manager: sessions.manager, store };
+  return { app, metrics, manager: sessions.manager, store, mailer, background };
 }

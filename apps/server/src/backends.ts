@@ -1,6 +1,7 @@
 /**
- * Open what a configuration needs: the session store, the users repository and the login throttle, all on the same
- * backend where possible (so every instance shares sessions and brute-force counters), plus a readiness probe.
+ * Open what a configuration needs: the session store, the users repository (with the mailed tokens beside it), the
+ * login throttle and the mail limits, all on the same backend where possible (so every instance shares sessions and
+ * counters), plus a readiness probe.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,8 +11,15 @@ import pg from "pg";
 import { MemoryStore, type SessionStore } from "cloakroom";
 import { createLoginThrottle } from "cloakroom/auth";
 import type { ServerConfig } from "./config.js";
+import { createMailLimits, type MailLimits } from "./recovery/mail-limits.js";
 import { PostgresUserRepository } from "./users/postgres.js";
 import { SqliteUserRepository } from "./users/sqlite.js";
+import type { PasskeyRepository } from "./users/passkeys.js";
+import { PostgresPasskeyRepository } from "./users/passkeys-postgres.js";
+import { SqlitePasskeyRepository } from "./users/passkeys-sqlite.js";
+import type { TokenRepository } from "./users/tokens.js";
+import { PostgresTokenRepository } from "./users/tokens-postgres.js";
+import { SqliteTokenRepository } from "./users/tokens-sqlite.js";
 import type { UserRepository } from "./users/types.js";
 
 /** The login throttle as cloakroom/auth builds it. */
@@ -21,7 +29,12 @@ export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 export interface Backends {
   store: SessionStore;
   users: UserRepository;
+  /** Hashes of mailed tokens, in the users' database. */
+  tokens: TokenRepository;
+  /** Passkeys, in the users' database. */
+  passkeys: PasskeyRepository;
   throttle: LoginThrottle;
+  mailLimits: MailLimits;
   /** Resolves when the session store and the users database answer; rejects otherwise. */
   checkReady(): Promise<void>;
   /** Close the store, then every client and database this function opened. */
@@ -30,6 +43,7 @@ export interface Backends {
 
 /** Knobs for tests: table names and prefixes so parallel runs never share data. */
 export interface BackendOverrides {
+  /** The users table; the tokens and passkeys tables are named after it (`<usersTable>_tokens`, `…_passkeys`). */
   usersTable?: string;
   sessionsTable?: string;
   keyPrefix?: string;
@@ -61,9 +75,9 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
     }
     return sqlite;
   };
-  const openPool = (): pg.Pool => {
+  const openPool = (connectionString: string): pg.Pool => {
     if (!pool) {
-      const p = new pg.Pool({ connectionString: config.databaseUrl as string, max: 10, connectionTimeoutMillis: 5000 });
+      const p = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000 });
       // An idle client's error (server restart) must not crash the process; the next query reports it.
       p.on("error", () => {});
       closers.push(() => p.end());
@@ -72,15 +86,30 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
     return pool;
   };
   try {
-    const users: UserRepository = config.databaseUrl
-      ? new PostgresUserRepository({ pool: openPool(), tableName: overrides.usersTable })
-      : new SqliteUserRepository({ database: openSqlite(), tableName: overrides.usersTable });
+    const beside = (suffix: string): string | undefined => (overrides.usersTable ? `${overrides.usersTable}_${suffix}` : undefined);
+    let users: UserRepository;
+    let tokens: TokenRepository;
+    let passkeys: PasskeyRepository;
+    if (config.databaseUrl) {
+      const p = openPool(config.databaseUrl);
+      users = new PostgresUserRepository({ pool: p, tableName: overrides.usersTable });
+      tokens = new PostgresTokenRepository({ pool: p, tableName: beside("tokens") });
+      passkeys = new PostgresPasskeyRepository({ pool: p, tableName: beside("passkeys") });
+    } else {
+      const database = openSqlite();
+      users = new SqliteUserRepository({ database, tableName: overrides.usersTable });
+      tokens = new SqliteTokenRepository({ database, tableName: beside("tokens") });
+      passkeys = new SqlitePasskeyRepository({ database, tableName: beside("passkeys") });
+    }
     await users.migrate();
+    await tokens.migrate();
+    await passkeys.migrate();
 
     const prefix = overrides.keyPrefix ?? "cloakroom:";
     let store: SessionStore;
     let throttleBackend: Parameters<typeof createLoginThrottle>[0]["backend"];
-    switch (config.sessionStore) {
+    const session = config.session;
+    switch (session.store) {
       case "memory":
         store = new MemoryStore();
         throttleBackend = { type: "memory" };
@@ -94,14 +123,14 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
       }
       case "postgres": {
         const { PostgresStore } = await import("cloakroom/postgres");
-        const p = openPool();
+        const p = openPool(session.databaseUrl);
         store = new PostgresStore({ pool: p, tableName: overrides.sessionsTable });
         throttleBackend = { type: "postgres", pool: p };
-        if (config.sessionCache) {
+        if (session.cache) {
           const { CachedStore, PostgresInvalidationChannel } = await import("cloakroom/cached");
           // One NOTIFY channel per sessions table, so unrelated caches never flush each other.
           const channel = `${overrides.sessionsTable ?? "cloakroom_sessions"}_invalidation`;
-          store = new CachedStore({ store, invalidation: new PostgresInvalidationChannel({ pool: p, channel }), ttl: config.sessionCache.ttl, closeStore: true });
+          store = new CachedStore({ store, invalidation: new PostgresInvalidationChannel({ pool: p, channel }), ttl: session.cache.ttl, closeStore: true });
         }
         break;
       }
@@ -111,22 +140,22 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
         // outage each request would hang ~10 s before its 503. Capped at 500 ms: a 503 within about a second, and
         // back within half a second of Redis. (duplicate(), used for the cache's subscriber, copies these options.)
         const retryStrategy = (times: number): number => Math.min(50 * 2 ** (times - 1), 500);
-        const client = new Redis(config.redisUrl as string, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy });
+        const client = new Redis(session.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy });
         client.on("error", () => {});
         closers.push(() => void client.disconnect());
         store = new RedisStore({ client, prefix: `${prefix}sess:` });
         throttleBackend = { type: "redis", client };
-        if (config.sessionCache) {
+        if (session.cache) {
           const { CachedStore, RedisInvalidationChannel } = await import("cloakroom/cached");
           // Subscribes on client.duplicate(); the channel name follows the key prefix, one per store.
           const invalidation = new RedisInvalidationChannel({ client, channel: `${prefix}sess:invalidation` });
-          store = new CachedStore({ store, invalidation, ttl: config.sessionCache.ttl, closeStore: true });
+          store = new CachedStore({ store, invalidation, ttl: session.cache.ttl, closeStore: true });
         }
         break;
       }
       case "memcached": {
         const { MemcachedStore } = await import("cloakroom/memcached");
-        const client = await createMemcachedClient(config.memcachedUrl as string);
+        const client = await createMemcachedClient(session.memcachedUrl);
         closers.push(() => client.shutdown());
         store = new MemcachedStore({ client, prefix: `${prefix}sess:` });
         throttleBackend = { type: "memcached", client };
@@ -141,10 +170,14 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
       perIp: { points: config.loginMaxFailuresPerIp, duration: Math.ceil(config.loginThrottleWindow / 1000) },
       keyPrefix: `${prefix}login`,
     });
+    const mailLimits = createMailLimits({ backend: throttleBackend, config, keyPrefix: prefix });
     return {
       store,
       users,
+      tokens,
+      passkeys,
       throttle,
+      mailLimits,
       async checkReady() {
         // A lookup of a key that cannot exist: a round trip to the store without writing anything.
         await Promise.all([store.get("readiness-probe"), users.ping()]);

@@ -66,6 +66,18 @@ export type AuthEvent =
   | "password.changed"
   | "password.change_failed"
   | "password.rehashed"
+  | "password.reset"
+  | "password.reset_failed"
+  | "password_reset.requested"
+  | "password_reset.throttled"
+  | "email.verification_sent"
+  | "email.verification_throttled"
+  | "email.verified"
+  | "register.attempt_notified"
+  | "passkey.added"
+  | "passkey.add_failed"
+  | "passkey.removed"
+  | "password.removed"
   | "session.revoked"
   | "sessions.revoked_others"
   | "csrf.rejected"
@@ -81,6 +93,8 @@ export interface AuthEventFields {
   ip?: string;
   reason?: string;
   count?: number;
+  /** How a session signed in (`password`, `passkey`). */
+  method?: string;
 }
 
 /**

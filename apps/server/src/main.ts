@@ -8,6 +8,8 @@ import { createApp } from "./app.js";
 import { openBackends } from "./backends.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { outboxDir } from "./mail/mailer.js";
+import { PASSKEYS_UNAVAILABLE, relyingPartyOf } from "./passkeys/relying-party.js";
 import { resolveSessionSecrets } from "./secrets.js";
 
 /** Start everything; resolves once listening. Exits the process with status 1 on a configuration error. */
@@ -29,12 +31,14 @@ export async function startServer(env: Record<string, string | undefined> = proc
   } else if (secrets.source === "file") {
     logger.warn({ file: secrets.file }, "SESSION_SECRETS is not set: using the development secret from the data folder.");
   }
-  if (config.sessionStore === "memory") logger.warn("SESSION_STORE=memory: sessions live in this process only and vanish on restart.");
+  if (config.session.store === "memory") logger.warn("SESSION_STORE=memory: sessions live in this process only and vanish on restart.");
 
   const backends = await openBackends(config);
   // Build the dummy hash now so the first unknown-email login costs the same as the others.
   await dummyVerify("");
-  const { app } = createApp({ config, secrets: secrets.secrets, store: backends.store, users: backends.users, throttle: backends.throttle, logger, checkReady: backends.checkReady });
+  const { app, mailer, background } = createApp({ config, secrets: secrets.secrets, ...backends, logger });
+  if (!relyingPartyOf(config.publicUrl)) logger.warn({ publicUrl: config.publicUrl }, PASSKEYS_UNAVAILABLE);
+  if (mailer.transport === "outbox") logger.warn({ dir: outboxDir(config.dataDir) }, "SMTP_URL is not set: mail goes to the development outbox folder.");
 
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -45,8 +49,9 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
-  logger.info({ url, sessionStore: config.sessionStore, users: config.databaseUrl ? "postgres" : "sqlite", dataDir: config.dataDir }, "listening");
-  console.log(`Cloakroom is running at ${url}/ (sessions: ${config.sessionStore}, users: ${config.databaseUrl ? "PostgreSQL" : "SQLite"})`);
+  logger.info({ url, sessionStore: config.session.store, users: config.databaseUrl ? "postgres" : "sqlite", dataDir: config.dataDir }, "listening");
+  console.log(`Cloakroom is running at ${url}/ (sessions: ${config.session.store}, users: ${config.databaseUrl ? "PostgreSQL" : "SQLite"})`);
+  if (config.publicUrl !== url) console.log(`Mail links and passkeys use ${config.publicUrl}/ (PUBLIC_URL)`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -56,7 +61,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close(() => {
-      void backends.close().finally(() => {
+      // Mail of the last requests first, then the databases it reads.
+      void background.drain().then(() => mailer.close()).then(() => backends.close()).finally(() => {
         logger.flush();
         process.exit(0);
       });

@@ -26,6 +26,51 @@ export const passwordChangeBody = z.strictObject({ currentPassword: password, ne
 /** `{ password }` to confirm identity before session management; `returnTo` from the page form. */
 export const reauthBody = z.strictObject({ password, returnTo: z.string().max(64).optional() });
 
+/** `{ email }` to ask for a password reset link. */
+export const forgotPasswordBody = z.strictObject({ email });
+
+/** A mailed token as it arrives (its format is checked where it is used; this only bounds the input). */
+const mailedToken = z.string().max(256);
+
+/** `{ token, password }` to set a new password with a reset link. */
+export const resetPasswordBody = z.strictObject({ token: mailedToken, password });
+
+/** Base64url as WebAuthn's JSON carries binary fields; bounded well above any real authenticator's output. */
+const b64url = z.string().max(8192).regex(/^[A-Za-z0-9_-]*$/);
+
+/**
+ * The credential a browser sends back (`PublicKeyCredential.toJSON()`, as @simplewebauthn/browser returns it). Loose
+ * objects: browsers add fields over time (WebAuthn L3), and @simplewebauthn/server verifies the content; this only
+ * rejects the wrong shapes and sizes before it runs.
+ */
+const credential = <T extends z.ZodRawShape>(response: T) =>
+  z.looseObject({
+    id: b64url.min(1).max(1024),
+    rawId: b64url.min(1).max(1024),
+    type: z.literal("public-key"),
+    response: z.looseObject(response),
+    clientExtensionResults: z.looseObject({}),
+    authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
+  });
+
+/** `{ name, response }` to finish adding a passkey. */
+export const passkeyRegistrationBody = z.strictObject({
+  name: z.string().trim().min(1).max(64),
+  response: credential({ clientDataJSON: b64url, attestationObject: b64url, transports: z.array(z.string().max(32)).max(10).optional() }),
+});
+
+/** `{ response, remember? }` to sign in (or re-authenticate) with a passkey. */
+export const passkeyLoginBody = z.strictObject({
+  response: credential({ clientDataJSON: b64url, authenticatorData: b64url, signature: b64url, userHandle: b64url.optional() }),
+  remember,
+});
+
+/** A credential ID in a path or form (base64url). */
+export const passkeyId = b64url.min(1).max(1024);
+
+/** `{ id }` from the passkeys page's remove button. */
+export const removePasskeyBody = z.strictObject({ id: passkeyId });
+
 /** A store key (base64url SHA-256: 43 characters; bounded generously). */
 export const sessionKey = z.string().min(1).max(256);
 

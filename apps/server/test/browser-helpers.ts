@@ -17,12 +17,15 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { SqliteStore } from "cloakroom/sqlite";
 import { createLoginThrottle } from "cloakroom/auth";
-import type { Browser, BrowserContext, BrowserContextOptions } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Cookie, type Page } from "playwright-core";
 import { createApp, type ServerApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
+import { createMailLimits } from "../src/recovery/mail-limits.js";
 import { SqliteUserRepository } from "../src/users/sqlite.js";
-import { TEST_SECRET } from "./helpers.js";
+import { SqlitePasskeyRepository } from "../src/users/passkeys-sqlite.js";
+import { SqliteTokenRepository } from "../src/users/tokens-sqlite.js";
+import { GOOD_PASSWORD, TEST_SECRET, api, registerViaApi } from "./helpers.js";
 
 /** Debian's Chromium (never a downloaded browser). */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -85,6 +88,10 @@ export interface BrowserTestServer extends ServerApp {
   clock: ManualClock;
   /** Every log line so far. */
   logs: string[];
+  /** The data folder (the development outbox is its outbox/). */
+  dataDir: string;
+  users: SqliteUserRepository;
+  passkeys: SqlitePasskeyRepository;
   close(): Promise<void>;
 }
 
@@ -119,16 +126,25 @@ function closeServer(server: http.Server | https.Server): Promise<void> {
 export async function startBrowserServer(options: { clock: ManualClock; env?: Record<string, string> }): Promise<BrowserTestServer> {
   const { clock } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cloakroom-browser-"));
-  const loaded = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, SESSION_SECRETS: TEST_SECRET, SESSION_STORE: "sqlite", ...options.env });
+  // Listen first: PUBLIC_URL (the origin in mail links, and the passkeys' RP ID and origin) is the HTTPS address.
+  const tls = makeCertificate(dataDir);
+  const httpsServer = https.createServer({ key: tls.key, cert: tls.cert });
+  const httpServer = http.createServer();
+  const [httpsPort, httpPort] = await Promise.all([listen(httpsServer), listen(httpServer)]);
+  const httpsOrigin = `https://localhost:${httpsPort}`;
+
+  const loaded = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, SESSION_SECRETS: TEST_SECRET, SESSION_STORE: "sqlite", PUBLIC_URL: httpsOrigin, ...options.env });
   if (!loaded.ok) throw new Error(loaded.message);
   const config = loaded.config;
-
   const database = new Database(path.join(dataDir, "cloakroom.db"));
   database.pragma("journal_mode = WAL");
   const users = new SqliteUserRepository({ database, now: clock.now });
-  await users.migrate();
+  const tokens = new SqliteTokenRepository({ database });
+  const passkeys = new SqlitePasskeyRepository({ database });
+  for (const repository of [users, tokens, passkeys]) await repository.migrate();
   const store = new SqliteStore({ database, now: clock.now, sweepInterval: 0 });
   const throttle = createLoginThrottle({ backend: { type: "sqlite", database }, keyPrefix: "browser:login" });
+  const mailLimits = createMailLimits({ backend: { type: "sqlite", database }, config, keyPrefix: "browser:" });
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) } });
   const server = createApp({
@@ -136,26 +152,31 @@ export async function startBrowserServer(options: { clock: ManualClock; env?: Re
     secrets: [TEST_SECRET],
     store,
     users,
+    tokens,
+    passkeys,
     throttle,
+    mailLimits,
     logger,
     checkReady: async () => {},
     processMetrics: false,
     now: clock.now,
   });
-
-  const tls = makeCertificate(dataDir);
-  const httpsServer = https.createServer({ key: tls.key, cert: tls.cert }, server.app);
-  const httpServer = http.createServer(server.app);
-  const [httpsPort, httpPort] = await Promise.all([listen(httpsServer), listen(httpServer)]);
+  httpsServer.on("request", server.app);
+  httpServer.on("request", server.app);
 
   return {
     ...server,
-    httpsOrigin: `https://localhost:${httpsPort}`,
+    httpsOrigin,
     httpOrigin: `http://127.0.0.1:${httpPort}`,
     clock,
     logs,
+    dataDir,
+    users,
+    passkeys,
     async close() {
       await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
+      await server.background.drain();
+      server.mailer.close();
       await store.close();
       database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -195,4 +216,34 @@ export function fetchWithCookie(url: string, cookie: string, accept = "applicati
     });
     req.on("error", reject);
   });
+}
+
+/** The suite's server (on `clock`, starting at `startMs`) and Chromium, started side by side. */
+export async function startServerAndBrowser(startMs: number): Promise<{ server: BrowserTestServer; browser: Browser }> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const [server, browser] = await Promise.all([
+    startBrowserServer({ clock: new ManualClock(startMs) }),
+    chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
+  ]);
+  return { server, browser };
+}
+
+/** The session cookie as the browser's jar holds it, or undefined. */
+export function sessionCookie(cookies: Cookie[]): Cookie | undefined {
+  return cookies.find((c) => /^(__Host-)?sid$/i.test(c.name));
+}
+
+/** Create an account through the JSON API and end the session registration opened, so only browsers hold one. */
+export async function createAccount(server: BrowserTestServer, email: string): Promise<void> {
+  const agent = await registerViaApi(server.app, email);
+  await api(agent, "post", "/api/logout", {}).expect(200);
+}
+
+/** Fill and submit the login form; resolves once the redirect to the dashboard has landed. */
+export async function logInThroughForm(page: Page, server: BrowserTestServer, email: string, options: { remember?: boolean; password?: string } = {}): Promise<void> {
+  await page.goto(`${server.httpsOrigin}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(options.password ?? GOOD_PASSWORD);
+  if (options.remember) await page.getByLabel("Remember me on this device").check();
+  await Promise.all([page.waitForURL(/\/dashboard$/), page.getByRole("button", { name: "Log in" }).click()]);
 }

@@ -6,32 +6,26 @@
  *
  * One browser for the whole file; each test opens at most two contexts and closes them.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Cookie, type Page, type Response } from "playwright-core";
+import type { Browser, BrowserContext, Cookie, Page, Response } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
-  ManualClock,
   SCREENSHOT_DIR,
   chromiumAvailable,
+  createAccount as createAccountIn,
   fetchWithCookie,
+  logInThroughForm,
   newDesktopContext,
   newPhoneContext,
-  startBrowserServer,
+  sessionCookie,
+  startServerAndBrowser,
   type BrowserTestServer,
 } from "./browser-helpers.js";
-import { GOOD_PASSWORD, OTHER_PASSWORD, api, registerViaApi } from "./helpers.js";
+import { GOOD_PASSWORD, OTHER_PASSWORD } from "./helpers.js";
 
 const MINUTE = 60_000;
 /** A fixed start, so the times on the pages (and in the screenshots) are the same on every run. */
 const START = Date.UTC(2026, 4, 4, 9, 0, 0);
-
-/** The session cookie as the browser's jar holds it, or undefined. */
-function sessionCookie(cookies: Cookie[]): Cookie | undefined {
-  return cookies.find((c) => /^(__Host-)?sid$/i.test(c.name));
-}
 
 /** The bare ticket inside a cookie value (`s%3A<ticket>.<mac>`). */
 function ticketOf(cookieValue: string): string {
@@ -75,11 +69,7 @@ describe.skipIf(!chromiumAvailable())("browser: Chromium against the HTTPS serve
   }
 
   beforeAll(async () => {
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    [server, browser] = await Promise.all([
-      startBrowserServer({ clock: new ManualClock(START) }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
+    ({ server, browser } = await startServerAndBrowser(START));
   });
 
   afterEach(async () => {
@@ -94,11 +84,7 @@ describe.skipIf(!chromiumAvailable())("browser: Chromium against the HTTPS serve
 
   const url = (p: string): string => `${server.httpsOrigin}${p}`;
 
-  /** Create an account through the JSON API and end the session registration opened, so only browsers hold one. */
-  async function createAccount(email: string): Promise<void> {
-    const agent = await registerViaApi(server.app, email);
-    await api(agent, "post", "/api/logout", {}).expect(200);
-  }
+  const createAccount = (email: string): Promise<void> => createAccountIn(server, email);
 
   async function desktop(): Promise<{ context: BrowserContext; page: Page }> {
     const context = track(await newDesktopContext(browser));
@@ -130,13 +116,7 @@ describe.skipIf(!chromiumAvailable())("browser: Chromium against the HTTPS serve
   }
 
   /** Fill and submit the login form; resolves once the redirect has landed. */
-  async function logIn(page: Page, email: string, options: { remember?: boolean; password?: string } = {}): Promise<void> {
-    await page.goto(url("/login"));
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(options.password ?? GOOD_PASSWORD);
-    if (options.remember) await page.getByLabel("Remember me on this device").check();
-    await Promise.all([page.waitForURL(/\/dashboard$/), page.getByRole("button", { name: "Log in" }).click()]);
-  }
+  const logIn = (page: Page, email: string, options: { remember?: boolean; password?: string } = {}): Promise<void> => logInThroughForm(page, server, email, options);
 
   async function expectLoginPage(page: Page): Promise<void> {
     expect(new URL(page.url()).pathname).toBe("/login");
@@ -259,7 +239,7 @@ describe.skipIf(!chromiumAvailable())("browser: Chromium against the HTTPS serve
     await Promise.all([laptop.page.waitForURL(/\/reauth\?returnTo=\/devices$/), other.getByRole("button", { name: "Revoke" }).click()]);
     const beforeReauth = sessionCookie(await laptop.context.cookies());
     await laptop.page.getByLabel("Password").fill(GOOD_PASSWORD);
-    await Promise.all([laptop.page.waitForURL(/\/devices$/), laptop.page.getByRole("button", { name: "Confirm" }).click()]);
+    await Promise.all([laptop.page.waitForURL((u) => u.pathname === "/devices"), laptop.page.getByRole("button", { name: "Confirm", exact: true }).click()]);
     await expect.poll(() => items.count()).toBe(2);
     // Re-authentication issued a new ticket, killed the old one, and restarted the absolute lifetime (63B-4 §5.2).
     expect(sessionCookie(await laptop.context.cookies())?.value).not.toBe(beforeReauth?.value);

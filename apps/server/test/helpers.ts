@@ -35,16 +35,14 @@ export async function startTestServer(options: { env?: Record<string, string>; n
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) } });
   const server = createApp({
+    ...backends,
     config,
     secrets: [TEST_SECRET],
-    store: backends.store,
-    users: backends.users,
-    throttle: backends.throttle,
     logger,
-    checkReady: backends.checkReady,
     processMetrics: false,
     ...(options.now ? { now: options.now } : {}),
   });
+
   return {
     ...server,
     config,
@@ -52,6 +50,8 @@ export async function startTestServer(options: { env?: Record<string, string>; n
     logs,
     dataDir,
     async close() {
+      await server.background.drain();
+      server.mailer.close();
       await backends.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

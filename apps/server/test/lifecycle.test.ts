@@ -91,11 +91,10 @@ describe("when the session store is unreachable", () => {
     }) as SessionStore;
     try {
       const { app } = createApp({
+        ...server.backends,
         config: server.config,
         secrets: [TEST_SECRET],
         store: failing,
-        users: server.backends.users,
-        throttle: server.backends.throttle,
         logger: createLogger({ level: "silent" }),
         checkReady: () => failing.get("probe").then(() => undefined),
         processMetrics: false,

@@ -17,13 +17,13 @@ describe("SESSION_CACHE and SESSION_CACHE_TTL", () => {
 
   it("is off by default, and on with a 5 s TTL for redis and postgres", () => {
     const off = loadConfig({ ...base, SESSION_STORE: "redis" });
-    expect(off.ok && off.config.sessionCache).toBeNull();
+    expect(off.ok && off.config.session).toEqual({ store: "redis", redisUrl: base.REDIS_URL, cache: null });
     for (const store of ["redis", "postgres"]) {
       const on = loadConfig({ ...base, SESSION_STORE: store, SESSION_CACHE: "on" });
-      expect(on.ok && on.config.sessionCache).toEqual({ ttl: 5000 });
+      expect(on.ok && on.config.session).toMatchObject({ store, cache: { ttl: 5000 } });
     }
     const short = loadConfig({ ...base, SESSION_STORE: "redis", SESSION_CACHE: "on", SESSION_CACHE_TTL: "250ms" });
-    expect(short.ok && short.config.sessionCache).toEqual({ ttl: 250 });
+    expect(short.ok && short.config.session).toMatchObject({ cache: { ttl: 250 } });
   });
 
   it("refuses on for memory, sqlite and memcached with one line naming the variable", () => {

@@ -81,6 +81,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     TRUST_PROXY: "loopback",
   });
   if (store === "redis") env.REDIS_URL ??= DEFAULT_REDIS_URL;
+  // Mail links and passkeys name the front, not the instance that happened to serve the request.
+  if (port !== 0) env.PUBLIC_URL ??= `http://localhost:${port}`;
 
   // Validate once here, and settle the secret once: instances racing to generate a development secret in the same
   // DATA_DIR could each sign with a different one, and a cookie from one would be rejected by the next.

@@ -4,17 +4,21 @@
  * security/csrf.ts). Every error is `{ error, message }` with a stable `error` code.
  */
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { registerUser } from "../accounts.js";
 import type { RouteContext } from "../context.js";
 import { isJsonBody, sendApiError, setRetryAfter } from "../http.js";
 import { logAuthEvent } from "../logger.js";
+import { apiGuards, invalidRequest } from "./api-guards.js";
+import { passkeyApiRoutes } from "./api-passkeys.js";
+import { recoveryApiRoutes } from "./api-recovery.js";
 import { emptyBody, loginBody, parseBody, passwordChangeBody, reauthBody, registerBody, sessionKey } from "../schemas.js";
-import { currentUser, requireUser } from "../security/require-user.js";
+import { removePassword } from "../passkeys/manage.js";
+import { CHECK_INBOX_MESSAGE } from "../recovery/email-verification.js";
+import { currentUser } from "../security/require-user.js";
 import {
   confirmPassword,
-  establishSession,
   performPasswordChange,
-  isRecentlyAuthenticated,
+  performRegistration,
+  listUserSessionsWithMethod,
   performLogin,
   performLogout,
   revokeOneSession,
@@ -34,33 +38,19 @@ export function requireJsonBody(req: Request, res: Response, next: NextFunction)
   next();
 }
 
-function invalidRequest(res: Response): void {
-  sendApiError(res, 400, "invalid_request", "The request body does not have the expected fields");
-}
-
 /** Routes under /api. */
 export function apiRoutes(ctx: RouteContext): Router {
   const router = Router();
-  const signedIn = requireUser(ctx, (_req, res) => sendApiError(res, 401, "not_authenticated", "Not authenticated"));
-  const recentlyAuthenticated = (req: Request, res: Response, next: NextFunction): void => {
-    if (isRecentlyAuthenticated(ctx, req)) return next();
-    sendApiError(res, 403, "reauthentication_required", "Confirm your password with POST /api/reauth first");
-  };
+  const { signedIn, recentlyAuthenticated } = apiGuards(ctx);
 
   router.post("/register", async (req, res) => {
     const input = parseBody(registerBody, req.body);
     if (!input) return invalidRequest(res);
-    const result = await registerUser(ctx, input);
-    if (!result.ok) {
-      ctx.metrics.registrations.inc({ result: "rejected" });
-      logAuthEvent(ctx.logger, "register.rejected", { ip: req.ip, reason: result.reason ?? result.code });
-      res.status(result.code === "email_taken" ? 409 : 400).json({ error: result.code, message: result.message, reason: result.reason });
-      return;
-    }
-    ctx.metrics.registrations.inc({ result: "created" });
-    await establishSession(ctx, req, result.user, { remember: false });
-    logAuthEvent(ctx.logger, "register.success", { userId: result.user.id, ip: req.ip, sessionKey: req.session.details?.key });
-    res.status(201).json({ user: { id: result.user.id, email: result.user.email } });
+    const outcome = await performRegistration(ctx, req, input);
+    if (outcome.kind === "check_inbox") return void res.status(202).json({ ok: true, message: CHECK_INBOX_MESSAGE });
+    if (outcome.kind === "signed_in") return void res.status(201).json({ user: { id: outcome.user.id, email: outcome.user.email } });
+    const { code, message, reason } = outcome.refusal;
+    res.status(code === "email_taken" ? 409 : 400).json({ error: code, message, reason });
   });
 
   router.post("/login", async (req, res) => {
@@ -76,6 +66,7 @@ export function apiRoutes(ctx: RouteContext): Router {
       sendApiError(res, 429, "too_many_attempts", "Too many attempts, try again later");
       return;
     }
+    if (outcome.status === 403) return sendApiError(res, 403, "email_not_verified", "Confirm your email address first: we have sent a new link");
     sendApiError(res, 401, "invalid_credentials", "Invalid credentials");
   });
 
@@ -104,8 +95,8 @@ export function apiRoutes(ctx: RouteContext): Router {
       return sendApiError(res, 501, "sessions_not_listable", "This session store cannot list sessions; POST /api/logout-others still works");
     }
     const current = req.session.details?.key;
-    const sessions = await ctx.manager.listUserSessions(currentUser(res).id);
-    res.json({ sessions: sessions.map((s) => ({ id: s.key, current: s.key === current, createdAt: s.createdAt, lastSeenAt: s.touchedAt, expiresAt: s.expiresAt, absoluteExpiresAt: s.absoluteExpiresAt, persistent: s.persistent, ip: s.ip ?? null, userAgent: s.userAgent ?? null })) });
+    const sessions = await listUserSessionsWithMethod(ctx, currentUser(res).id);
+    res.json({ sessions: sessions.map((s) => ({ id: s.key, current: s.key === current, signedInWith: s.method, createdAt: s.createdAt, lastSeenAt: s.touchedAt, expiresAt: s.expiresAt, absoluteExpiresAt: s.absoluteExpiresAt, persistent: s.persistent, ip: s.ip ?? null, userAgent: s.userAgent ?? null })) });
   });
 
   router.delete("/sessions/:id", signedIn, recentlyAuthenticated, async (req, res) => {
@@ -135,6 +126,15 @@ export function apiRoutes(ctx: RouteContext): Router {
     res.json({ ok: true });
   });
 
+  router.delete("/password", signedIn, recentlyAuthenticated, async (req, res) => {
+    const outcome = await removePassword(ctx, req, currentUser(res));
+    if (outcome === "removed") return void res.json({ ok: true });
+    if (outcome === "no_password") return sendApiError(res, 409, "no_password", "This account has no password");
+    sendApiError(res, 409, "last_sign_in_method", "Add a passkey first: the password is this account's only way to sign in");
+  });
+
+  router.use(recoveryApiRoutes(ctx));
+  router.use("/passkeys", passkeyApiRoutes(ctx));
   router.use((_req, res) => sendApiError(res, 404, "not_found", "No such API route"));
   return router;
 }

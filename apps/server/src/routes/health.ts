@@ -1,9 +1,9 @@
-/** Operational routes: liveness, readiness, Prometheus metrics, and the stylesheet. */
+/** Operational routes: liveness, readiness, Prometheus metrics, and the static assets. */
 import { Router } from "express";
+import { ASSETS } from "../assets.js";
 import type { RouteContext } from "../context.js";
-import { APP_CSS } from "../views/styles.js";
 
-/** `/healthz`, `/readyz`, `/metrics`, `/assets/app.css`. Mounted before the session middleware: they never touch a session. */
+/** `/healthz`, `/readyz`, `/metrics`, `/assets/*`. Mounted before the session middleware: they never touch a session. */
 export function operationalRoutes(ctx: RouteContext): Router {
   const router = Router();
 
@@ -16,7 +16,7 @@ export function operationalRoutes(ctx: RouteContext): Router {
     res.setHeader("Cache-Control", "no-store");
     try {
       await ctx.checkReady();
-      res.json({ status: "ready", store: ctx.config.sessionStore });
+      res.json({ status: "ready", store: ctx.config.session.store });
     } catch (error) {
       ctx.logger.warn({ err: error }, "readiness check failed");
       res.status(503).json({ status: "unavailable" });
@@ -28,9 +28,11 @@ export function operationalRoutes(ctx: RouteContext): Router {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 
-  router.get("/assets/app.css", (_req, res) => {
+  router.get("/assets/:name", (req, res, next) => {
+    const asset = ASSETS.get(req.params.name);
+    if (!asset) return next();
     res.setHeader("Cache-Control", "public, max-age=3600");
-    res.type("css").send(APP_CSS);
+    res.type(asset.type).send(asset.body);
   });
 
   return router;

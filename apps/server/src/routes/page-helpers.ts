@@ -26,6 +26,10 @@ const NOTICES: Record<string, string> = {
   "revoked": "The session has been revoked.",
   "revoked-others": "All your other sessions have been logged out.",
   "welcome": "Your account is ready.",
+  "passkey-added": "Your passkey has been added. You can now sign in with it.",
+  "passkey-removed": "The passkey has been removed. It can no longer sign in to your account.",
+  "password-removed": "You now sign in with passkeys only. A password reset link sets a new password.",
+  "password-reset": "Your password has been reset and every session logged out. Log in with the new password.",
 };
 
 /** A fixed notice chosen by the `notice` query parameter (never reflected text). */
@@ -36,5 +40,5 @@ export function noticeFrom(req: Request): string | null {
 
 /** Where to go after re-authentication: only known pages, so the parameter cannot become an open redirect. */
 export function safeReturnTo(value: unknown): string {
-  return value === "/devices" || value === "/password" ? value : "/dashboard";
+  return value === "/devices" || value === "/password" || value === "/passkeys" ? value : "/dashboard";
 }

@@ -2,9 +2,17 @@
 import { Router, type Request, type Response } from "express";
 import type { RouteContext } from "../context.js";
 import { logAuthEvent } from "../logger.js";
+import { hasPassword } from "../passkeys/manage.js";
 import { parseBody, passwordChangeBody, revokeBody } from "../schemas.js";
 import { currentUser, requireUser } from "../security/require-user.js";
-import { isRecentlyAuthenticated, performPasswordChange, revokeOneSession, revokeOtherSessions, summarizeCurrentSession } from "../session-flows.js";
+import {
+  isRecentlyAuthenticated,
+  listUserSessionsWithMethod,
+  performPasswordChange,
+  revokeOneSession,
+  revokeOtherSessions,
+  summarizeCurrentSession,
+} from "../session-flows.js";
 import { renderDashboardPage, renderDevicesPage, renderPasswordPage } from "../views/account-pages.js";
 import { ensureCsrfToken, noticeFrom, sendPage } from "./page-helpers.js";
 
@@ -13,6 +21,7 @@ export function accountPageRoutes(ctx: RouteContext): Router {
   const router = Router();
   const signedIn = requireUser(ctx, (_req: Request, res: Response) => res.redirect(303, "/login?notice=session-ended"));
   const page = (req: Request, res: Response) => ({ email: currentUser(res).email, csrfToken: ensureCsrfToken(req), now: ctx.now() });
+  const passwordPage = (req: Request, res: Response) => ({ ...page(req, res), hasPassword: hasPassword(currentUser(res)) });
 
   router.get("/dashboard", signedIn, (req, res) => {
     const session = summarizeCurrentSession(req);
@@ -20,20 +29,20 @@ export function accountPageRoutes(ctx: RouteContext): Router {
   });
 
   router.get("/password", signedIn, (req, res) => {
-    sendPage(res, 200, renderPasswordPage({ ...page(req, res), notice: noticeFrom(req) }));
+    sendPage(res, 200, renderPasswordPage({ ...passwordPage(req, res), notice: noticeFrom(req) }));
   });
 
   router.post("/password", signedIn, async (req, res) => {
     const user = currentUser(res);
     const input = parseBody(passwordChangeBody, req.body);
     if (!input) {
-      sendPage(res, 400, renderPasswordPage({ ...page(req, res), error: "Fill in both passwords." }));
+      sendPage(res, 400, renderPasswordPage({ ...passwordPage(req, res), error: "Fill in both passwords." }));
       return;
     }
     const result = await performPasswordChange(ctx, req, { user, ...input });
     if (!result.ok) {
       logAuthEvent(ctx.logger, "password.change_failed", { userId: user.id, ip: req.ip, reason: result.reason ?? result.code });
-      sendPage(res, result.code === "wrong_password" ? 403 : 400, renderPasswordPage({ ...page(req, res), error: result.message }));
+      sendPage(res, result.code === "wrong_password" ? 403 : 400, renderPasswordPage({ ...passwordPage(req, res), error: result.message }));
       return;
     }
     res.redirect(303, "/dashboard?notice=password-changed");
@@ -41,7 +50,7 @@ export function accountPageRoutes(ctx: RouteContext): Router {
 
   router.get("/devices", signedIn, async (req, res) => {
     const current = summarizeCurrentSession(req);
-    const sessions = ctx.store.capabilities.listByUser ? await ctx.manager.listUserSessions(currentUser(res).id) : null;
+    const sessions = ctx.store.capabilities.listByUser ? await listUserSessionsWithMethod(ctx, currentUser(res).id) : null;
     sendPage(res, 200, renderDevicesPage({ ...page(req, res), sessions, currentKey: current?.key ?? null, notice: noticeFrom(req) }));
   });
 

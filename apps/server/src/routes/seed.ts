@@ -34,6 +34,10 @@ export function seedRoutes(ctx: RouteContext): Router {
       res.status(429).type("text").send("Too many attempts, try again later");
       return;
     }
+    if (outcome.status === 403) {
+      res.status(403).type("text").send("Confirm your email address first: we have sent a new link");
+      return;
+    }
     res.status(401).type("text").send("Invalid credentials");
   });
 

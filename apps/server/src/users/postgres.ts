@@ -1,13 +1,8 @@
 /** Accounts in PostgreSQL (pg), used when DATABASE_URL is set. */
-import { ServiceUnavailableError } from "cloakroom";
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { migrateUnderLock, queryOrUnavailable } from "./pg-helpers.js";
 import { assertTableName, toUser, type NewUser, type UserRecord, type UserRepository, type UserRow } from "./types.js";
-
-/** A failed user-database call, as the 503 every caller answers with. */
-function unavailable(cause: unknown): ServiceUnavailableError {
-  return new ServiceUnavailableError("User database query failed", { code: "USER_DATABASE_UNAVAILABLE", cause });
-}
 
 /** Options for {@link PostgresUserRepository}. */
 export interface PostgresUserRepositoryOptions {
@@ -37,46 +32,30 @@ export class PostgresUserRepository implements UserRepository {
     this.#now = options.now ?? Date.now;
   }
 
-  async #query(text: string, values: unknown[] = []): Promise<pg.QueryResult<UserRow>> {
-    try {
-      return await this.#pool.query<UserRow>(text, values);
-    } catch (error) {
-      throw unavailable(error);
-    }
+  #query(text: string, values: unknown[] = []): Promise<pg.QueryResult<UserRow>> {
+    return queryOrUnavailable<UserRow>(this.#pool, text, values);
   }
 
   /**
-   * Create the table and its email index if missing. Several instances starting at once on a fresh database would
-   * race: `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent twin (one of them fails on pg_type's unique
-   * index), so migrations take turns under a transaction-level advisory lock named after the table.
+   * Create the table and its email index if missing, and add the columns later versions brought (idempotent; see
+   * {@link migrateUnderLock} for why instances take turns).
    * @throws {ServiceUnavailableError} when the database fails
    */
   async migrate(): Promise<void> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw unavailable(error);
-    }
-    try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`cloakroom:users-migrate:${this.#table}`]);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+    await migrateUnderLock(this.#pool, `cloakroom:users-migrate:${this.#table}`, [
+      `CREATE TABLE IF NOT EXISTS ${this.#table} (
         id TEXT PRIMARY KEY,
         email TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
+        password_hash TEXT,
         disabled BOOLEAN NOT NULL DEFAULT FALSE,
         created_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL
-      )`);
-      await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${this.#table}_email_key ON ${this.#table} (lower(email))`);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw unavailable(error);
-    } finally {
-      client.release();
-    }
+      )`,
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${this.#table}_email_key ON ${this.#table} (lower(email))`,
+      `ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS email_verified_at BIGINT`,
+      // Passkey-only accounts have no password.
+      `ALTER TABLE ${this.#table} ALTER COLUMN password_hash DROP NOT NULL`,
+    ]);
   }
 
   async findUserByEmail(email: string): Promise<UserRecord | null> {
@@ -99,13 +78,19 @@ export class PostgresUserRepository implements UserRepository {
     return toUser(result.rows[0]);
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<boolean> {
+  async updatePasswordHash(id: string, passwordHash: string | null): Promise<boolean> {
     const result = await this.#query(`UPDATE ${this.#table} SET password_hash = $1, updated_at = $2 WHERE id = $3`, [passwordHash, this.#now(), id]);
     return result.rowCount === 1;
   }
 
   async setUserDisabled(id: string, disabled: boolean): Promise<boolean> {
     const result = await this.#query(`UPDATE ${this.#table} SET disabled = $1, updated_at = $2 WHERE id = $3`, [disabled, this.#now(), id]);
+    return result.rowCount === 1;
+  }
+
+  async markEmailVerified(id: string): Promise<boolean> {
+    const now = this.#now();
+    const result = await this.#query(`UPDATE ${this.#table} SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2`, [now, id]);
     return result.rowCount === 1;
   }
 

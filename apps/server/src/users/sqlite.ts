@@ -13,6 +13,19 @@ export interface SqliteUserRepositoryOptions {
   now?: () => number;
 }
 
+/** The current schema. COLLATE NOCASE backs up the normalization callers already apply: one account per email. */
+function usersTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    email_verified_at INTEGER
+  )`;
+}
+
 /**
  * {@link UserRepository} on better-sqlite3. Queries are synchronous and tiny (indexed by primary key or email).
  * @example
@@ -33,16 +46,33 @@ export class SqliteUserRepository implements UserRepository {
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * Create the table, or bring one made by an earlier version to the current schema: `email_verified_at` added and
+   * `password_hash` nullable (passkey-only accounts). SQLite cannot drop a NOT NULL constraint, so such a table is
+   * rebuilt and its rows copied (the procedure of https://www.sqlite.org/lang_altertable.html §7), in one
+   * `BEGIN IMMEDIATE` transaction that re-checks first: processes sharing the file take turns.
+   */
   async migrate(): Promise<void> {
-    // COLLATE NOCASE backs up the normalization the callers already apply: one account per email, whatever the case.
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
-      id TEXT PRIMARY KEY,
-      email TEXT NOT NULL UNIQUE COLLATE NOCASE,
-      password_hash TEXT NOT NULL,
-      disabled INTEGER NOT NULL DEFAULT 0,
-      created_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL
-    )`);
+    this.#db.exec(usersTableSql(this.#table));
+    if (this.#isCurrent()) return;
+    this.#db.transaction(() => {
+      if (this.#isCurrent()) return;
+      const old = new Set(this.#columns().map((c) => c.name));
+      const next = `${this.#table}_migrating`;
+      this.#db.exec(`DROP TABLE IF EXISTS ${next}; ${usersTableSql(next)}`);
+      this.#db.exec(`INSERT INTO ${next} (id, email, password_hash, disabled, created_at, updated_at, email_verified_at)
+        SELECT id, email, password_hash, disabled, created_at, updated_at, ${old.has("email_verified_at") ? "email_verified_at" : "NULL"} FROM ${this.#table}`);
+      this.#db.exec(`DROP TABLE ${this.#table}; ALTER TABLE ${next} RENAME TO ${this.#table}`);
+    }).immediate();
+  }
+
+  #columns(): Array<{ name: string; notnull: number }> {
+    return this.#db.prepare(`PRAGMA table_info(${this.#table})`).all() as Array<{ name: string; notnull: number }>;
+  }
+
+  #isCurrent(): boolean {
+    const columns = this.#columns();
+    return columns.some((c) => c.name === "email_verified_at") && columns.find((c) => c.name === "password_hash")?.notnull === 0;
   }
 
   async findUserByEmail(email: string): Promise<UserRecord | null> {
@@ -55,17 +85,17 @@ export class SqliteUserRepository implements UserRepository {
 
   async createUser(user: NewUser): Promise<UserRecord | null> {
     const now = this.#now();
-    const row: UserRow = { id: randomUUID(), email: user.email, password_hash: user.passwordHash, disabled: 0, created_at: now, updated_at: now };
+    const row: UserRow = { id: randomUUID(), email: user.email, password_hash: user.passwordHash, disabled: 0, created_at: now, updated_at: now, email_verified_at: null };
     const result = this.#db
       .prepare(
-        `INSERT INTO ${this.#table} (id, email, password_hash, disabled, created_at, updated_at)
-         VALUES (@id, @email, @password_hash, @disabled, @created_at, @updated_at) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${this.#table} (id, email, password_hash, disabled, created_at, updated_at, email_verified_at)
+         VALUES (@id, @email, @password_hash, @disabled, @created_at, @updated_at, @email_verified_at) ON CONFLICT DO NOTHING`,
       )
       .run(row);
     return result.changes === 1 ? toUser(row) : null;
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<boolean> {
+  async updatePasswordHash(id: string, passwordHash: string | null): Promise<boolean> {
     const result = this.#db
       .prepare(`UPDATE ${this.#table} SET password_hash = ?, updated_at = ? WHERE id = ?`)
       .run(passwordHash, this.#now(), id);
@@ -76,6 +106,14 @@ export class SqliteUserRepository implements UserRepository {
     const result = this.#db
       .prepare(`UPDATE ${this.#table} SET disabled = ?, updated_at = ? WHERE id = ?`)
       .run(disabled ? 1 : 0, this.#now(), id);
+    return result.changes === 1;
+  }
+
+  async markEmailVerified(id: string): Promise<boolean> {
+    const now = this.#now();
+    const result = this.#db
+      .prepare(`UPDATE ${this.#table} SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ?`)
+      .run(now, now, id);
     return result.changes === 1;
   }
 

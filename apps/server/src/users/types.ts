@@ -4,9 +4,14 @@
 export interface UserRecord {
   id: string;
   email: string;
-  /** A PHC string (argon2id) or a legacy bcrypt hash. Never logged, never rendered. */
-  passwordHash: string;
+  /**
+   * A PHC string (argon2id) or a legacy bcrypt hash; `null` for an account that signs in with passkeys only. Never
+   * logged, never rendered.
+   */
+  passwordHash: string | null;
   disabled: boolean;
+  /** When the owner followed a verification or reset link (epoch ms); `null` = the address was never confirmed. */
+  emailVerifiedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -15,10 +20,11 @@ export interface UserRecord {
 export interface UserRow {
   id: string;
   email: string;
-  password_hash: string;
+  password_hash: string | null;
   disabled: boolean | number;
   created_at: string | number;
   updated_at: string | number;
+  email_verified_at: string | number | null;
 }
 
 /** A row as a {@link UserRecord}, or `null` for no row. */
@@ -29,6 +35,7 @@ export function toUser(row: UserRow | undefined): UserRecord | null {
     email: row.email,
     passwordHash: row.password_hash,
     disabled: row.disabled === true || row.disabled === 1,
+    emailVerifiedAt: row.email_verified_at === null || row.email_verified_at === undefined ? null : Number(row.email_verified_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -53,10 +60,12 @@ export interface UserRepository {
   findUserById(id: string): Promise<UserRecord | null>;
   /** @returns the new account, or `null` when the email is already taken (nothing is written then) */
   createUser(user: NewUser): Promise<UserRecord | null>;
-  /** Replace the password hash. @returns `false` when the account does not exist */
-  updatePasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** Replace the password hash (`null`: no password, passkeys only). @returns `false` when the account does not exist */
+  updatePasswordHash(id: string, passwordHash: string | null): Promise<boolean>;
   /** Disable or enable an account. @returns `false` when the account does not exist */
   setUserDisabled(id: string, disabled: boolean): Promise<boolean>;
+  /** Record that the owner controls the address (idempotent: the first time is kept). @returns `false` when missing */
+  markEmailVerified(id: string): Promise<boolean>;
   /** Accounts ordered by creation time, oldest first. */
   listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
   /** Cheap round trip for readiness checks; rejects when the database is unreachable. */

@@ -1,4 +1,5 @@
 /** Pages for a signed-in user: dashboard, change password, devices. */
+import type { SignInMethod } from "../session-data.js";
 import { describeUserAgent, formatTime } from "./format.js";
 import { html } from "./html.js";
 import { csrfField, renderLayout } from "./layout.js";
@@ -13,7 +14,11 @@ export interface SessionSummary {
   persistent: boolean;
   ip?: string;
   userAgent?: string;
+  /** How the session signed in. */
+  method: SignInMethod;
 }
+
+const METHOD_NAMES: Record<SignInMethod, string> = { password: "Password", passkey: "Passkey" };
 
 /** Common inputs of a signed-in page. */
 export interface AccountPageOptions {
@@ -41,6 +46,7 @@ ${s
   <h2>This session</h2>
   <dl>
     <dt>Signed in</dt><dd>${formatTime(s.createdAt, options.now)}</dd>
+    <dt>Signed in with</dt><dd>${METHOD_NAMES[s.method]}</dd>
     <dt>Last seen</dt><dd>${formatTime(s.touchedAt, options.now)}</dd>
     <dt>Expires</dt><dd>${formatTime(s.expiresAt, options.now)}</dd>
     <dt>Ends at the latest</dt><dd>${formatTime(s.absoluteExpiresAt, options.now)}</dd>
@@ -48,12 +54,26 @@ ${s
   </dl>
 </section>`
   : ""}
-<p><a href="/devices">See all your devices</a> · <a href="/password">Change your password</a></p>`,
+<p><a href="/devices">See all your devices</a> · <a href="/passkeys">Passkeys</a> · <a href="/password">Change your password</a></p>`,
   );
 }
 
-/** The change-password form: the current password is always required. */
-export function renderPasswordPage(options: AccountPageOptions): string {
+/**
+ * The change-password form: the current password is always required. An account without a password (passkeys only)
+ * gets a button that mails it a reset link instead, which sets one.
+ */
+export function renderPasswordPage(options: AccountPageOptions & { hasPassword: boolean }): string {
+  if (!options.hasPassword) {
+    return renderLayout(
+      { title: "Change password", userEmail: options.email, csrfToken: options.csrfToken, notice: options.notice, error: options.error },
+      html`<form class="card" method="post" action="/forgot-password">
+  ${csrfField(options.csrfToken)}
+  <input type="hidden" name="email" value="${options.email}">
+  <p>You sign in with passkeys only, so there is no password to change. To use a password again, get a link by mail that sets one.</p>
+  <button type="submit">Mail me a link</button>
+</form>`,
+    );
+  }
   return renderLayout(
     { title: "Change password", userEmail: options.email, csrfToken: options.csrfToken, notice: options.notice, error: options.error },
     html`<form class="card" method="post" action="/password">
@@ -83,6 +103,7 @@ export function renderDevicesPage(
   <dl>
     <dt>IP address</dt><dd>${s.ip ?? "unknown"}</dd>
     <dt>Signed in</dt><dd>${formatTime(s.createdAt, options.now)}</dd>
+    <dt>Signed in with</dt><dd>${METHOD_NAMES[s.method]}</dd>
     <dt>Last seen</dt><dd>${formatTime(s.touchedAt, options.now)}</dd>
     <dt>Expires</dt><dd>${formatTime(s.expiresAt, options.now)}</dd>
   </dl>

@@ -12,17 +12,20 @@ export interface LayoutOptions {
   notice?: string | null;
   /** An error shown above the content, announced to screen readers. */
   error?: string | null;
+  /** Scripts to load (same-origin paths only: the CSP allows no other). */
+  scripts?: string[];
 }
 
 /**
- * Wrap a page body in the shared layout. The stylesheet is served from /assets/app.css so the CSP can forbid inline
- * styles and scripts entirely; there is no JavaScript.
+ * Wrap a page body in the shared layout. The stylesheet is served from /assets/app.css and scripts from /assets/ so
+ * the CSP can forbid inline styles and scripts entirely; only the pages that use passkeys load a script.
  */
 export function renderLayout(options: LayoutOptions, body: SafeHtml): string {
   const nav = options.userEmail
     ? html`<nav aria-label="Account">
         <a href="/dashboard">Dashboard</a>
         <a href="/devices">Devices</a>
+        <a href="/passkeys">Passkeys</a>
         <a href="/password">Password</a>
         <form method="post" action="/logout" class="inline">
           <input type="hidden" name="_csrf" value="${options.csrfToken ?? ""}">
@@ -37,6 +40,7 @@ export function renderLayout(options: LayoutOptions, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Cloakroom</title>
 <link rel="stylesheet" href="/assets/app.css">
+${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
 </head>
 <body>
 <header class="top"><a class="brand" href="/">Cloakroom</a>${nav}</header>

@@ -12,7 +12,8 @@ a{color:#2457c5}a:visited{color:#2457c5}
 form.card,section.card{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:1rem 1.25rem;margin-bottom:1rem}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 label.check{font-weight:400;display:flex;gap:.5rem;align-items:center}
-input[type=email],input[type=password]{width:100%;padding:.6rem;border:1px solid #aab2bd;border-radius:6px;font:inherit}
+[hidden]{display:none!important}
+input[type=email],input[type=password],input[type=text]{width:100%;padding:.6rem;border:1px solid #aab2bd;border-radius:6px;font:inherit}
 button{font:inherit;padding:.55rem 1rem;border:0;border-radius:6px;background:#2457c5;color:#fff;cursor:pointer;margin-top:1rem}
 button.danger{background:#b3261e}
 button.link{background:none;padding:0;margin:0;text-decoration:underline}
@@ -24,5 +25,6 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 ul.sessions{list-style:none;padding:0;margin:0}
 ul.sessions li{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:1rem 1.25rem;margin-bottom:1rem}
+.or{text-align:center;color:#5b6573;margin:.5rem 0}
 .badge{display:inline-block;background:#2457c5;color:#fff;border-radius:999px;padding:0 .5rem;font-size:.8rem;margin-left:.5rem}
 `;
