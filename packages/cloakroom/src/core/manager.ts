@@ -51,8 +51,8 @@ export class SessionManager {
   private readonly client: SessionManagerOptions["client"];
   private readonly parsedCookies: SessionManagerOptions["parsedCookies"];
   private readonly planner: Planner;
-  /** Cookie attributes per request security, settled once for the static options. */
-  private readonly cookieCache = new Map<boolean, ResolvedCookie>();
+  /** Cookie attributes (and whether they may be set) per request security, settled once for the static options. */
+  private readonly cookieCache = new Map<boolean, SettledCookie>();
   /** The reserved names of the session class last seen (adapters use one class each). */
   private reserved: { proto: object | null; names: ReadonlySet<string> } = { proto: null, names: new Set(["cookie"]) };
   /**
@@ -120,8 +120,9 @@ export class SessionManager {
    */
   loadNow<S extends object = Session>(context: RequestContext, create: (handle: SessionHandle) => S = newSession as never): S | Promise<S> {
     const cookieOptions = context.cookie;
-    const cookie = cookieOptions ? resolveCookie(cookieOptions, context.secure) : this.cookieFor(context.secure);
-    const allowed = cookieAllowed(cookie, context.secure);
+    const resolved = cookieOptions ? settleCookie(cookieOptions, context.secure) : this.cookieFor(context.secure);
+    const cookie = resolved.cookie;
+    const allowed = resolved.allowed;
     const maxAge = cookieOptions ? lifetimeOf(cookieOptions, this.now()) : this.fixedExpiry === null ? this.cookieOptions.maxAge ?? null : this.fixedExpiry - this.now();
     const state = createSessionState({
       engine: this,
@@ -440,13 +441,13 @@ export class SessionManager {
     state.forceTouch = false;
   }
 
-  private cookieFor(secure: boolean): ResolvedCookie {
-    let cookie = this.cookieCache.get(secure);
-    if (cookie === undefined) {
-      cookie = resolveCookie(this.cookieOptions, secure);
-      this.cookieCache.set(secure, cookie);
+  private cookieFor(secure: boolean): SettledCookie {
+    let settled = this.cookieCache.get(secure);
+    if (settled === undefined) {
+      settled = settleCookie(this.cookieOptions, secure);
+      this.cookieCache.set(secure, settled);
     }
-    return cookie;
+    return settled;
   }
 
   /** Names that are never data for this kind of session object (its class's members), computed once per class. */
@@ -470,6 +471,17 @@ export class SessionManager {
       // A logging hook must never break a request.
     }
   }
+}
+
+/** A request's cookie attributes, and whether it may carry them. */
+interface SettledCookie {
+  cookie: ResolvedCookie;
+  allowed: boolean;
+}
+
+function settleCookie(options: CookieOptions, secure: boolean): SettledCookie {
+  const cookie = resolveCookie(options, secure);
+  return { cookie, allowed: cookieAllowed(cookie, secure) };
 }
 
 function newSession(handle: SessionHandle): Session {

@@ -61,6 +61,8 @@ export interface PlannerSettings {
 }
 
 const NOTHING: StoreCall = Object.freeze({ op: "none" });
+/** The plan of most read-only requests: no store call, no cookie. Shared, so deciding it allocates nothing. */
+const NOTHING_PLAN: Plan = Object.freeze({ call: NOTHING, setCookie: null, cookieError: null, outcome: null, event: null });
 
 /** Decides plans for one SessionManager. */
 export class Planner {
@@ -73,34 +75,37 @@ export class Planner {
   decide(state: SessionState, now: number): Plan {
     if (state.destroyed || !state.cookieAllowed || state.session === null) return this.plain(NOTHING, this.clearing(state));
     const changes = diffData(state.session, state.snapshot, state.reserved);
+    const current = changes.changed ? changes.current : state.snapshot;
     const record = state.record;
     const key = state.key;
     if (record === null || key === null || state.ticket === null) {
       if (!changes.changed && !this.settings.saveUninitialized) return this.plain(NOTHING, this.clearing(state));
-      return this.fresh(state, changes.current, now, null);
+      return this.fresh(state, current, now, null);
     }
     const identity = this.settings.identityKey;
-    if (state.forceRotate || state.identityAssigned || changes.current.get(identity) !== state.snapshot.get(identity)) {
-      return this.fresh(state, changes.current, now, key);
+    if (state.forceRotate || state.identityAssigned || current.get(identity) !== state.snapshot.get(identity)) {
+      return this.fresh(state, current, now, key);
     }
     const maxAgeChanged = state.cookieMaxAge !== record.cookieMaxAge;
+    if (!changes.changed && !maxAgeChanged && !state.forceTouch && !this.settings.resave && !shouldTouch(record, now, this.settings.policy)) {
+      // Nothing to write (a read-only request inside touchAfter): no allocation unless a cookie line is owed.
+      return this.existing(state, NOTHING, null, false, now);
+    }
     const idleExpiresAt = slideIdleExpiry({ absoluteExpiresAt: record.absoluteExpiresAt, cookieMaxAge: state.cookieMaxAge }, now, this.settings.policy);
     const slid: SessionRecord = { ...record, idleExpiresAt, touchedAt: now, cookieMaxAge: state.cookieMaxAge, version: record.version + 1 };
+    const outcome = { ticket: state.ticket, key, record: slid, snapshot: current };
+    let call: StoreCall;
     if (changes.changed || maxAgeChanged) {
-      const outcome = { ticket: state.ticket, key, record: slid, snapshot: changes.current };
-      const call: StoreCall = this.settings.wholeRecords
-        ? { op: "write", key, record: { ...slid, data: currentData(changes.current) } }
+      call = this.settings.wholeRecords
+        ? { op: "write", key, record: { ...slid, data: currentData(current) } }
         : { op: "patch", key, patch: { set: changes.set, unset: changes.unset, idleExpiresAt, touchedAt: now, ...(maxAgeChanged ? { cookieMaxAge: state.cookieMaxAge } : {}) } };
-      return this.existing(state, call, outcome, true, now);
-    }
-    if (state.forceTouch || this.settings.resave || shouldTouch(record, now, this.settings.policy)) {
-      const outcome = { ticket: state.ticket, key, record: slid, snapshot: state.snapshot };
-      let call: StoreCall = { op: "touch", key, idleExpiresAt, touchedAt: now };
+    } else if (this.settings.wholeRecords) {
       // express-session's resave: true writes the whole session back; its touch() is for unmodified sessions.
-      if (this.settings.wholeRecords) call = { op: this.settings.resave ? "write" : "touchRecord", key, record: slid };
-      return this.existing(state, call, outcome, true, now);
+      call = { op: this.settings.resave ? "write" : "touchRecord", key, record: slid };
+    } else {
+      call = { op: "touch", key, idleExpiresAt, touchedAt: now };
     }
-    return this.existing(state, NOTHING, null, false, now);
+    return this.existing(state, call, outcome, true, now);
   }
 
   /** The caller sent `plan`'s cookie before committing: the commit must keep its ticket. */
@@ -132,11 +137,16 @@ export class Planner {
     if (state.needsResign || this.settings.rolling || (slid && persistent) || state.cookieMaxAge !== record.cookieMaxAge) {
       ({ line, error } = this.line(state, state.ticket!, persistentMaxAge(state.cookieMaxAge, record.absoluteExpiresAt, now), now));
     }
-    return { call, setCookie: line ?? state.owedCookie, cookieError: error, outcome, event: null };
+    return this.plainOr(call, line ?? state.owedCookie, error, outcome);
+  }
+
+  private plainOr(call: StoreCall, setCookie: string | null, cookieError: Error | null, outcome: PlanOutcome | null): Plan {
+    if (outcome === null && cookieError === null) return this.plain(call, setCookie);
+    return { call, setCookie, cookieError, outcome, event: null };
   }
 
   private plain(call: StoreCall, setCookie: string | null): Plan {
-    return { call, setCookie, cookieError: null, outcome: null, event: null };
+    return setCookie === null && call === NOTHING ? NOTHING_PLAN : { call, setCookie, cookieError: null, outcome: null, event: null };
   }
 
   /** The line that deletes the cookie, when destroy() or regenerate() took the client's session away. */

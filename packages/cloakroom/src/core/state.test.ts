@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_SNAPSHOT, Serialized, currentData, diffData, snapshotOf, valueOf, type Snapshot } from "./state.js";
+import { EMPTY_SNAPSHOT, Serialized, UNCHANGED, currentData, diffData, snapshotOf, valueOf, type Snapshot } from "./state.js";
 
 const RESERVED = new Set(["cookie"]);
 
@@ -30,11 +30,11 @@ describe("snapshotOf()", () => {
 });
 
 describe("diffData()", () => {
-  it("an unchanged session costs no allocation: the baseline comes back as it is", () => {
+  it("an unchanged session costs no allocation: one shared answer", () => {
     const snapshot = snapshotFrom({ userId: "u1", cart: ["a"] });
     const changes = diffData({ cookie: {}, userId: "u1", cart: ["a"] }, snapshot, RESERVED);
-    expect(changes.changed).toBe(false);
-    expect(changes.current).toBe(snapshot);
+    expect(changes).toBe(UNCHANGED);
+    expect(diffData({ f: () => 1 }, EMPTY_SNAPSHOT, RESERVED)).toBe(UNCHANGED);
   });
 
   it("sees nested mutation, new keys and deleted keys, and never the reserved `cookie`", () => {

@@ -242,7 +242,8 @@ export interface DataChanges {
   /** Changed or new keys with their values as JSON gives them back (what every store will return). */
   set: Record<string, unknown>;
   unset: string[];
-  /** The current data as snapshot entries (the next baseline, and the source of {@link currentData}). */
+  /** The current data as snapshot entries (the next baseline, and the source of {@link currentData}); when nothing
+   * changed, the baseline itself is current (and this field is empty). */
   current: Snapshot;
   changed: boolean;
 }
@@ -266,7 +267,7 @@ export function diffData(session: object, snapshot: Snapshot, reserved: Readonly
     }
     same += 1;
   }
-  if (same === snapshot.size) return { set: NO_KEYS, unset: NO_NAMES, current: snapshot, changed: false };
+  if (same === snapshot.size) return UNCHANGED;
   let set: Record<string, unknown> | null = null;
   let unset: string[] | null = null;
   const current: Snapshot = new Map();
@@ -287,12 +288,17 @@ export function diffData(session: object, snapshot: Snapshot, reserved: Readonly
   if (current.size !== snapshot.size || set !== null) {
     for (const key of snapshot.keys()) if (!current.has(key)) (unset ??= []).push(key);
   }
-  const changed = set !== null || unset !== null;
-  return { set: set ?? NO_KEYS, unset: unset ?? NO_NAMES, current: changed ? current : snapshot, changed };
+  if (set === null && unset === null) return UNCHANGED;
+  return { set: set ?? NO_KEYS, unset: unset ?? NO_NAMES, current, changed: true };
 }
 
 const NO_KEYS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
+/**
+ * The answer for a session whose data did not change (the common read-only request): one shared object, so the diff
+ * allocates nothing. Its `current` is empty: callers keep their own baseline when `changed` is false.
+ */
+export const UNCHANGED: DataChanges = Object.freeze({ set: NO_KEYS, unset: NO_NAMES, current: EMPTY_SNAPSHOT, changed: false });
 
 /** The whole current data as plain JSON values (what a new record stores). */
 export function currentData(current: Snapshot): Record<string, unknown> {
