@@ -3,6 +3,7 @@
  * Promise API), and express-session's `new Session(req, data)` for sessions made outside the middleware
  * (`store.load()`, `store.createSession()`), whose methods call the request's store as express-session's do.
  */
+import type { SessionManager } from "../core/manager.js";
 import { Session, detachedHandle, type SessionHandle } from "../core/session.js";
 import { bindingOf, setRequestSession, setRequestSessionID } from "./express-binding.js";
 
@@ -74,11 +75,12 @@ export class ExpressSession extends Session {
   }
 
   /** Destroy the stored session and continue with a new, empty one at `req.session` (express-session's meaning). */
-  override regenerate(): Promise<ExpressSession>;
+  override regenerate(): Promise<void>;
   override regenerate(callback: Callback): this;
-  override regenerate(callback?: Callback): Promise<ExpressSession> | this {
+  override regenerate(callback?: Callback): Promise<void> | this {
     if (this.#detached) return this.#viaStore(callback, (store, req, cb) => (store.regenerate ? store.regenerate(req, cb) : cb()));
-    const promise = super.regenerate().then((fresh) => {
+    const engine = this.#engineOf();
+    const promise = engine.regenerate(this, { replace: true }).then((fresh) => {
       const session = fresh as ExpressSession;
       session.#req = this.#req;
       const req = this.#req;
@@ -88,7 +90,6 @@ export class ExpressSession extends Session {
         setRequestSession(req, binding, session);
         setRequestSessionID(req, binding, session.id);
       }
-      return session;
     });
     return settle(promise, callback, this);
   }
@@ -155,6 +156,13 @@ export class ExpressSession extends Session {
   override rotate(callback: Callback): this;
   override rotate(callback?: Callback): Promise<void> | this {
     return settle(super.rotate().then(() => this.#syncId()), callback, this);
+  }
+
+  /** The manager of an engine session (the detached ones have none). */
+  #engineOf(): SessionManager {
+    const engine = Session.managerOf(this);
+    if (!engine) throw new TypeError("this session is not bound to a session manager");
+    return engine;
   }
 
   /** Keep `req.sessionID` in step with the ticket (a plain property in express-session, kept current here). */

@@ -542,10 +542,13 @@ describe("SessionManager", () => {
       expect(calls.patch ?? 0).toBe(0);
     });
 
-    it("regenerate() returns a new session object that replaces the old one for the commit", async () => {
+    it("regenerate() empties the session in place, or (replace) gives a new object that takes its place", async () => {
       const { manager, load, signIn } = setup();
+      const same = await load(await signIn());
+      expect(await manager.regenerate(same)).toBe(same);
+      expect(Object.keys(same)).toEqual(["cookie"]);
       const s = await load(await signIn());
-      const fresh = await manager.regenerate(s);
+      const fresh = await manager.regenerate(s, { replace: true });
       expect(fresh).not.toBe(s);
       fresh.note = "new";
       s.ignored = true;

@@ -344,17 +344,24 @@ export class SessionManager {
   }
 
   /**
-   * express-session's regenerate: destroy the stored session and continue with a new, empty session object (with the
-   * configured cookie), which replaces the old one for the rest of the request.
-   * @returns the new session object
+   * express-session's regenerate: destroy the stored session and continue with a new, empty one (with the configured
+   * cookie). By default the same object is emptied; with `replace`, a new session object takes its place for the rest
+   * of the request (express-session puts a new one at `req.session`), and the old one is left as it was.
+   * @returns the session object to use from now on
    */
-  async regenerate<S extends object>(session: S): Promise<S> {
+  async regenerate<S extends object>(session: S, options: { replace?: boolean } = {}): Promise<S> {
     const state = stateOf(session);
     const key = state.key;
     if (key) await callStore("destroy", () => this.store.destroy(key));
     state.clearCookie ||= state.hadCookie || state.ticket !== null;
     this.forget(state);
     state.destroyed = false;
+    state.cookieMaxAge = this.cookieOptions.maxAge ?? null;
+    state.cookieExpiresAt = state.cookieMaxAge === null ? null : this.now() + state.cookieMaxAge;
+    if (!options.replace) {
+      loadData(session, state, {});
+      return session;
+    }
     state.snapshot = EMPTY_SNAPSHOT;
     state.identity = undefined;
     state.identityAssigned = false;

@@ -36,6 +36,11 @@ export class Session {
     return (session as Session).#state;
   }
 
+  /** The manager a session belongs to (`null` for one made outside the engine), for adapters' subclasses. */
+  static managerOf(session: Session): SessionManager | null {
+    return session.#state.engine;
+  }
+
   /** The ticket (the secret bearer value in the cookie) or `null` before the session is stored. Never log it. */
   get id(): string | null {
     return this.#state.ticket;
@@ -46,9 +51,9 @@ export class Session {
     return this.#state.engine?.describe(this) ?? null;
   }
 
-  /** Destroy the stored session and continue with a new, empty one (express-session's meaning). */
-  regenerate(): Promise<Session> {
-    return this.#engine().regenerate(this);
+  /** Destroy the stored session and continue with a new, empty one (express-session's meaning), in this object. */
+  async regenerate(): Promise<void> {
+    await this.#engine().regenerate(this);
   }
 
   /** Delete the stored session; the response clears the cookie. */
