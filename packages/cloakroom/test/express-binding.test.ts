@@ -210,6 +210,50 @@ describe.each([
     expect((await get("/throw")).body).toBe("handled");
     expect(JSON.parse((await get("/show")).body)).toEqual({ n: 1, twice: true, threw: true });
   });
+
+  it("pipelined requests on one connection each see their own session, and a finished request's session stays readable", async () => {
+    const app = make();
+    app.use(session({ secret: SECRET }));
+    app.post("/login/:user", (req, res) => {
+      (req as Req).session.userId = req.params.user;
+      res.send("ok");
+    });
+    const afterFinish: unknown[] = [];
+    app.get("/who", (req, res) => {
+      res.on("finish", () => afterFinish.push((req as Req).session?.userId));
+      const answer = (): void => {
+        (req as Req).session.seen = req.query.slow ? "slow" : "fast";
+        res.send(String((req as Req).session.userId));
+      };
+      if (req.query.slow) setTimeout(answer, 50);
+      else answer();
+    });
+    app.get("/seen", (req, res) => void res.send(String((req as Req).session.seen)));
+    const base = await serve(app);
+    const cookieOf = async (user: string): Promise<string> => {
+      const res = await fetch(`${base}/login/${user}`, { method: "POST" });
+      return res.headers.getSetCookie()[0]!.split(";")[0]!;
+    };
+    const [alice, bob] = [await cookieOf("alice"), await cookieOf("bob")];
+    // Two requests written at once on one socket: the second is read while the first is still being answered.
+    const { hostname, port } = new URL(base);
+    const { connect } = await import("node:net");
+    const socket = connect(Number(port), hostname);
+    let raw = "";
+    socket.on("data", (chunk: Buffer) => (raw += chunk.toString()));
+    const request = (path: string, cookie: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\n\r\n`;
+    socket.write(request("/who?slow=1", alice) + request("/who", bob));
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (raw.split("HTTP/1.1 200").length === 3 && /bob$/.test(raw) ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    socket.destroy();
+    const bodies = raw.split("HTTP/1.1 200").slice(1).map((part) => part.split("\r\n\r\n")[1]);
+    expect(bodies).toEqual(["alice", "bob"]);
+    expect(afterFinish.sort()).toEqual(["alice", "bob"]);
+    const seen = async (cookie: string): Promise<string> => (await fetch(`${base}/seen`, { headers: { cookie } })).text();
+    expect([await seen(alice), await seen(bob)]).toEqual(["slow", "fast"]);
+  });
 });
 
 describe("a bare http.createServer handler (no Express prototypes)", () => {

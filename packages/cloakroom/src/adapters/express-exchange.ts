@@ -1,14 +1,14 @@
 /**
  * One request/response of cloakroom/express: what `req.session`, `req.sessionID` and `req.sessionStore` show, and
  * what happens when the response's headers go out and when it ends. One object per request (no closures): the
- * binding's accessors and the response prototype's interceptors find it in a WeakMap.
+ * binding's accessors and the response prototype's interceptors find it through the request's socket.
  *
  * The commit runs inside `res.end`, before the response is finished, so the client never gets an answer before its
  * session is written (express-session sends all but the last byte first). STYLE.md: such interception stays here.
  */
 import type { ServerResponse } from "node:http";
 import type { SessionManager } from "../core/manager.js";
-import type { Binding, EndFunction, ResponseHooks } from "./express-binding.js";
+import { releaseResponse, type Binding, type EndFunction, type ResponseHooks } from "./express-binding.js";
 
 /** The middleware's settings an exchange needs. */
 export interface ExchangeSettings {
@@ -119,6 +119,7 @@ export class Exchange implements Binding, ResponseHooks {
     this.#phase = PASSING;
     end.apply(res, args as unknown as unknown[]);
     this.#phase = DONE;
+    releaseResponse(res);
     const queued = this.#queued;
     if (queued !== null) {
       this.#queued = null;
@@ -135,6 +136,7 @@ export class Exchange implements Binding, ResponseHooks {
   #fail(res: ServerResponse, end: EndFunction, args: IArguments, error: unknown): void {
     this.#phase = DONE;
     this.#queued = null;
+    releaseResponse(res);
     if (res.headersSent) {
       end.apply(res, args as unknown as unknown[]);
       setImmediate(this.next, error);
