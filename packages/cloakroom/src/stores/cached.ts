@@ -20,6 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
+import { isSessionStore } from "../core/manager-helpers.js";
 import { expiresAtOf } from "../core/types.js";
 import { jsonExact } from "./json-exact.js";
 import type {
@@ -105,9 +106,6 @@ const DEFAULT_TTL = 5_000;
 /** A channel feeds exactly one cache: a second subscriber on the same object would steal or duplicate its handlers. */
 const channelsInUse = new WeakSet<InvalidationChannel>();
 
-const STORE_METHODS = [
-  "get", "create", "patch", "touch", "destroy", "listByUser", "destroyByUser", "clear", "count", "sweep", "close",
-];
 const CHANNEL_METHODS = ["publish", "subscribe", "close"];
 
 function hasMethods(value: unknown, methods: string[]): boolean {
@@ -117,7 +115,7 @@ function hasMethods(value: unknown, methods: string[]): boolean {
 
 function validateOptions(options: CachedStoreOptions): void {
   const { store, invalidation, maxEntries, ttl, now, onError } = options ?? ({} as CachedStoreOptions);
-  if (!hasMethods(store, STORE_METHODS)) {
+  if (!isSessionStore(store)) {
     throw new TypeError("CachedStore: the store option must be a SessionStore (the shared store to cache)");
   }
   if (!hasMethods(invalidation, CHANNEL_METHODS)) {

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { MemcacheClient } from "memcache-client";
 import type { SessionPatch, SessionRecord } from "../core/types.js";
+import { applyDataPatch } from "./data-patch.js";
 
 /** protocol.txt, "Expiration times": an exptime above 30 days is read as a unix timestamp, not as seconds from now. */
 export const MEMCACHED_MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
@@ -52,11 +53,6 @@ export function digest(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
 }
 
-export function storeError(operation: string, cause: unknown): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`MemcachedStore: ${operation} failed: ${reason}`, { cause });
-}
-
 /** memcache-client rejects with the server's status line as the message: NOT_FOUND, EXISTS, NOT_STORED. */
 export function isStatus(error: unknown, status: "NOT_FOUND" | "EXISTS" | "NOT_STORED"): boolean {
   return error instanceof Error && error.message === status;
@@ -86,16 +82,9 @@ export function decodeEntry(value: unknown): StoredEntry {
 }
 
 export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionRecord {
-  const unset = new Set(patch.unset ?? []);
-  const data = Object.fromEntries(Object.entries(record.data).filter(([name]) => !unset.has(name)));
-  for (const [name, value] of Object.entries(patch.set ?? {})) {
-    // `undefined` has no JSON form, so setting it is deleting it; defineProperty keeps "__proto__" an own data key.
-    if (value === undefined) delete data[name];
-    else Object.defineProperty(data, name, { value, enumerable: true, writable: true, configurable: true });
-  }
   return {
     ...record,
-    data,
+    data: applyDataPatch({ ...record.data }, patch),
     idleExpiresAt: patch.idleExpiresAt ?? record.idleExpiresAt,
     touchedAt: patch.touchedAt ?? record.touchedAt,
     cookieMaxAge: patch.cookieMaxAge === undefined ? record.cookieMaxAge : patch.cookieMaxAge,

@@ -26,7 +26,8 @@
 import type { MemcacheClient } from "memcache-client";
 import type { MultiCasRetrievalResponse, MultiRetrievalResponse } from "memcache-client";
 import { expiresAtOf } from "../core/types.js";
-import { MAX_CAS_ATTEMPTS, PREFIX_PATTERN, applyPatch, covers, createClient, decodeEntry, digest, initialCounter, isStatus, jitteredBackoff, memcachedExptime, storeError, type LoadedEntry, type StoredEntry } from "./memcached-codec.js";
+import { MAX_CAS_ATTEMPTS, PREFIX_PATTERN, applyPatch, covers, createClient, decodeEntry, digest, initialCounter, isStatus, jitteredBackoff, memcachedExptime, type LoadedEntry, type StoredEntry } from "./memcached-codec.js";
+import { guardStore } from "./store-error.js";
 import type {
   BaseStoreOptions,
   SessionPatch,
@@ -203,12 +204,8 @@ export class MemcachedStore implements SessionStore {
     return `${this.prefix}e:${digest(userId)}`;
   }
 
-  private async guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    return guardStore("MemcachedStore", operation, body);
   }
 
   /**

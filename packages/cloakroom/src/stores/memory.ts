@@ -3,6 +3,8 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { expiresAtOf } from "../core/types.js";
+import { applyDataPatch } from "./data-patch.js";
+import { checkSweepInterval, startSweepTimer, type SweepTimer } from "./sweep-timer.js";
 import type {
   BaseStoreOptions,
   SessionMeta,
@@ -28,8 +30,6 @@ export interface MemoryStoreOptions extends BaseStoreOptions {
 }
 
 const DEFAULT_SWEEP_INTERVAL = 60_000;
-/** setInterval's largest delay; anything above silently becomes 1 ms in Node. */
-const MAX_TIMER_DELAY = 2_147_483_647;
 /** Records examined between two yields to the event loop during a sweep (about 1–2 ms of work). */
 const SWEEP_BATCH = 10_000;
 
@@ -99,11 +99,7 @@ function validateOptions(options: MemoryStoreOptions): void {
   if (maxSessions !== undefined && !(Number.isSafeInteger(maxSessions) && maxSessions > 0)) {
     throw new TypeError(`MemoryStore: the maxSessions option must be a positive integer (got ${String(maxSessions)})`);
   }
-  if (sweepInterval !== undefined && !(Number.isFinite(sweepInterval) && sweepInterval >= 0 && sweepInterval <= MAX_TIMER_DELAY)) {
-    throw new TypeError(
-      `MemoryStore: the sweepInterval option must be a number of ms between 0 (off) and ${MAX_TIMER_DELAY} (got ${String(sweepInterval)})`,
-    );
-  }
+  checkSweepInterval("MemoryStore", sweepInterval);
   if (now !== undefined && typeof now !== "function") {
     throw new TypeError("MemoryStore: the now option must be a function returning epoch milliseconds");
   }
@@ -142,8 +138,7 @@ export class MemoryStore implements SessionStore {
   readonly #byUser = new Map<string, string | Set<string>>();
   readonly #now: () => number;
   readonly #maxSessions: number;
-  #timer: NodeJS.Timeout | undefined;
-  #timerSweepRunning = false;
+  readonly #timer: SweepTimer;
 
   /**
    * @param options see {@link MemoryStoreOptions}
@@ -153,11 +148,7 @@ export class MemoryStore implements SessionStore {
     validateOptions(options);
     this.#now = options.now ?? Date.now;
     this.#maxSessions = options.maxSessions ?? Infinity;
-    const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
-    if (interval > 0) {
-      this.#timer = setInterval(() => this.#sweepOnTimer(), interval);
-      this.#timer.unref(); // never keep a process alive just to sweep
-    }
+    this.#timer = startSweepTimer("MemoryStore", options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL, () => this.sweep());
   }
 
   /** How many records are held right now, expired ones not yet swept included (use {@link count} for live ones). */
@@ -212,9 +203,7 @@ export class MemoryStore implements SessionStore {
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
     const record = this.#readLive(key);
     if (record === null) return false;
-    // Unset first: a key in both lists ends up set (SessionPatch's rule).
-    for (const name of patch.unset ?? []) delete record.data[name];
-    if (patch.set !== undefined) Object.assign(record.data, patch.set);
+    applyDataPatch(record.data, patch);
     if (patch.idleExpiresAt !== undefined) record.idleExpiresAt = patch.idleExpiresAt;
     if (patch.touchedAt !== undefined) record.touchedAt = patch.touchedAt;
     if (patch.cookieMaxAge !== undefined) record.cookieMaxAge = patch.cookieMaxAge;
@@ -328,18 +317,7 @@ export class MemoryStore implements SessionStore {
 
   /** Stop the sweep timer. The sessions stay readable; calling it again is harmless. */
   async close(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #sweepOnTimer(): void {
-    if (this.#timerSweepRunning) return; // a slow sweep is still going: skip this tick rather than pile up
-    this.#timerSweepRunning = true;
-    this.sweep()
-      .catch((error: unknown) => process.emitWarning(new Error("MemoryStore: sweep failed", { cause: error })))
-      .finally(() => {
-        this.#timerSweepRunning = false;
-      });
+    await this.#timer.stop();
   }
 
   /** The record under `key` if it is live; an expired one is removed on the spot. */
