@@ -97,9 +97,34 @@ export function jitteredBackoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function createClient(servers: string): MemcacheClient {
+/** Options of {@link createMemcachedClient}. */
+export interface MemcachedClientOptions {
+  /**
+   * How long (ms) to wait for a TCP connection before failing the command. Without it memcache-client waits for the
+   * OS to give up on an unreachable host (minutes).
+   * @default 5000
+   */
+  connectTimeout?: number;
+  /**
+   * Connections per server when `servers` lists several (a failover group).
+   * @default memcache-client's (1)
+   */
+  maxConnections?: number;
+}
+
+/**
+ * The memcache-client set-up MemcachedStore uses when given `servers`: one server or a comma-separated failover group,
+ * a connect timeout, Nagle off. Exported so an application that shares the client (a rate limiter on the same
+ * memcached) gets the same set-up.
+ * @param servers `host:port`, or several comma-separated
+ * @example
+ * const client = createMemcachedClient("127.0.0.1:11211");
+ * const store = new MemcachedStore({ client }); // the caller owns client: client.shutdown() on exit
+ */
+export function createMemcachedClient(servers: string, options: MemcachedClientOptions = {}): MemcacheClient {
+  const { connectTimeout = 5000, maxConnections } = options;
   const list = servers.split(",").map((server) => server.trim()).filter(Boolean);
-  const server = list.length === 1 ? (list[0] as string) : { servers: list.map((entry) => ({ server: entry })) };
-  // Without connectTimeout memcache-client waits for the OS to give up on an unreachable host (minutes).
-  return new MemcacheClient({ server, connectTimeout: 5000, noDelay: true });
+  const perServer = maxConnections === undefined ? {} : { maxConnections };
+  const server = list.length === 1 ? (list[0] as string) : { servers: list.map((entry) => ({ server: entry, ...perServer })) };
+  return new MemcacheClient({ server, connectTimeout, noDelay: true });
 }
