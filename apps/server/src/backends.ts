@@ -154,9 +154,10 @@ export async function openBackends(config: ServerConfig, overrides: BackendOverr
         break;
       }
       case "memcached": {
-        const { MemcachedStore } = await import("cloakroom/memcached");
-        const client = await createMemcachedClient(session.memcachedUrl);
+        const { MemcachedStore, createMemcachedClient } = await import("cloakroom/memcached");
+        const client = createMemcachedClient(session.memcachedUrl, { maxConnections: 5 });
         closers.push(() => client.shutdown());
+        await probeMemcached(client, session.memcachedUrl);
         store = new MemcachedStore({ client, prefix: `${prefix}sess:` });
         throttleBackend = { type: "memcached", client };
         break;
@@ -200,10 +201,14 @@ async function closeAll(closers: Array<() => Promise<void> | void>): Promise<voi
   }
 }
 
-async function createMemcachedClient(servers: string): Promise<MemcacheClient> {
-  const { MemcacheClient } = await import("memcache-client");
-  const list = servers.split(",");
-  return list.length === 1
-    ? new MemcacheClient({ server: list[0] as string })
-    : new MemcacheClient({ server: { servers: list.map((server) => ({ server, maxConnections: 5 })) } });
+/**
+ * Fail start-up at once when memcached does not answer (memcache-client connects lazily: without this the first
+ * request would find out). The library's client set-up bounds the wait by its connect timeout (5 s).
+ */
+async function probeMemcached(client: MemcacheClient, servers: string): Promise<void> {
+  try {
+    await client.version();
+  } catch (cause) {
+    throw new Error(`Memcached at ${servers} is unreachable (MEMCACHED_URL)`, { cause });
+  }
 }

@@ -254,7 +254,7 @@ describe("MemcachedStore when memcached is unreachable", () => {
         (reason: unknown) => reason,
       );
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/^MemcachedStore: get failed/);
+      expect((error as Error).message).toMatch(/^MemcachedStore\.get failed: /);
       expect((error as Error).cause).toBeInstanceOf(Error);
     } finally {
       await store.close();

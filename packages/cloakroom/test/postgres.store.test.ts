@@ -236,7 +236,7 @@ describe.skipIf(!reachable)("PostgresStore", () => {
       const started = Date.now();
       const error = await store.get("k").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/^PostgresStore: /);
+      expect((error as Error).message).toMatch(/^PostgresStore\.(migrate\(.*\)|get) failed: /);
       expect((error as Error).cause).toBeInstanceOf(Error);
       expect(Date.now() - started).toBeLessThan(2000);
     });
@@ -254,7 +254,7 @@ describe.skipIf(!reachable)("PostgresStore", () => {
         });
         const started = Date.now();
         const error = await store.get("k").catch((e: unknown) => e);
-        expect((error as Error).message).toMatch(/^PostgresStore: get failed/);
+        expect((error as Error).message).toMatch(/^PostgresStore\.get failed: /);
         expect((error as Error).cause).toBeInstanceOf(Error);
         expect(Date.now() - started).toBeLessThan(3000);
       } finally {
@@ -272,7 +272,7 @@ describe.skipIf(!reachable)("PostgresStore", () => {
         await locker.query("BEGIN");
         await locker.query(`LOCK TABLE "${schema}"."${tableName}" IN ACCESS EXCLUSIVE MODE`);
         const error = await store.get("k").catch((e: unknown) => e);
-        expect((error as Error).message).toMatch(/^PostgresStore: get failed/);
+        expect((error as Error).message).toMatch(/^PostgresStore\.get failed: /);
         expect(((error as Error).cause as { code?: string }).code).toBe("57014"); // query_canceled
       } finally {
         await locker.query("ROLLBACK");

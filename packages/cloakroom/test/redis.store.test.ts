@@ -205,7 +205,7 @@ describe("RedisStore when Redis is unreachable", () => {
         (reason: unknown) => reason,
       );
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/^RedisStore: get failed/);
+      expect((error as Error).message).toMatch(/^RedisStore\.get failed: /);
       expect((error as Error).cause).toBeInstanceOf(Error);
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {

@@ -268,14 +268,14 @@ describe("SqliteStore", () => {
       expect(db.prepare("SELECT count(*) FROM cloakroom_sessions").pluck().get()).toBe(1);
     });
 
-    it("rejects driver failures as Error('SqliteStore: … failed') with the driver error as cause", async () => {
+    it("rejects driver failures as Error('SqliteStore.<operation> failed: …') with the driver error as cause", async () => {
       const db = new Database(newFile());
       const store = open({ database: db });
       db.close();
       const failure = await store.get("k").catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(Error);
-      expect((failure as Error).message).toBe("SqliteStore: get failed");
       expect((failure as Error).cause).toBeInstanceOf(Error);
+      expect((failure as Error).message).toBe(`SqliteStore.get failed: ${((failure as Error).cause as Error).message}`);
     });
 
     it("rejects unserializable data as a TypeError, not as a driver failure", async () => {

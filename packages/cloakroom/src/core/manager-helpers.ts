@@ -76,10 +76,19 @@ export function normalizeSecrets(secret: SessionManagerOptions["secret"]): (stri
   return secrets;
 }
 
-/** Whether a value implements the (Promise-based) SessionStore contract, as opposed to a legacy express-session store. */
+/** Every method of the SessionStore contract (`peek` and `touchRecord` are optional and not listed). */
+const STORE_METHODS = [
+  "get", "create", "patch", "touch", "destroy", "listByUser", "destroyByUser", "clear", "count", "sweep", "close",
+] as const;
+
+/**
+ * Whether a value implements the (Promise-based) SessionStore contract, as opposed to a legacy express-session store:
+ * a `capabilities` object and every method of the contract. The one check of "is this a store" (the manager, the
+ * express adapter and CachedStore's option check all use it).
+ */
 export function isSessionStore(store: unknown): store is SessionStore {
-  const s = store as Partial<SessionStore> | null;
-  return !!s && typeof s === "object" && typeof s.capabilities === "object" && typeof s.get === "function" &&
-    typeof s.create === "function" && typeof s.patch === "function" && typeof s.touch === "function" &&
-    typeof s.destroy === "function" && typeof s.destroyByUser === "function";
+  if (typeof store !== "object" || store === null) return false;
+  const s = store as Record<string, unknown>;
+  return typeof s.capabilities === "object" && s.capabilities !== null &&
+    STORE_METHODS.every((method) => typeof s[method] === "function");
 }

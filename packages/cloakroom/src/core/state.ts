@@ -128,7 +128,7 @@ export class Serialized {
   constructor(readonly json: string) {}
 }
 
-const DEFAULT_RESERVED: ReadonlySet<string> = new Set(["cookie", "__proto__"]);
+const DEFAULT_RESERVED: ReadonlySet<string> = new Set(["cookie"]);
 
 /** The shared, never-mutated baseline of a session that holds nothing. */
 export const EMPTY_SNAPSHOT: Snapshot = new Map();
@@ -165,19 +165,23 @@ export function valueOf(entry: unknown): unknown {
   return entry instanceof Serialized ? JSON.parse(entry.json) : entry;
 }
 
-/** Names that are never data: the Session's own members and Object.prototype's (express-session skips `key in session`). */
+/**
+ * Names that are never data: `cookie` and the members of the Session's classes (`save`, `id`, …), which a stored key
+ * must not shadow. Object.prototype's names (`constructor`, `hasOwnProperty`, `__proto__`, …) are data like any other
+ * key, as in every store (docs/architecture.md, "Data keys"): `__proto__` is defined as an own property, never set.
+ */
 export function reservedNamesOf(session: object): ReadonlySet<string> {
   const names = new Set<string>(["cookie"]);
-  for (let proto = Object.getPrototypeOf(session); proto; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) names.add(name);
+  for (let proto = Object.getPrototypeOf(session); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    // Every class prototype has a `constructor`: not a member an application calls, so it stays a data key.
+    for (const name of Object.getOwnPropertyNames(proto)) if (name !== "constructor") names.add(name);
   }
-  names.add("__proto__");
   return names;
 }
 
 /**
  * Replace the data of a session object with `data`, and reset the change-tracking baseline to it. Reserved names
- * (methods, `id`, `cookie`, Object.prototype's members) in stored data are left out, as express-session does.
+ * (the Session's methods, `id`, `cookie`) in stored data are left out, as express-session does.
  */
 export function loadData(session: object, state: SessionState, data: Record<string, unknown>): void {
   const reserved = state.reserved;
@@ -199,7 +203,7 @@ export function loadData(session: object, state: SessionState, data: Record<stri
     const entry = snapshotOf(value);
     if (entry === undefined) continue;
     if (key === state.identityKey) defineIdentity(session, state, value);
-    else target[key] = value;
+    else defineKey(target, key, value);
     snapshot.set(key, entry);
   }
 }

@@ -59,7 +59,10 @@ export function expiresAtOf(record: Pick<SessionRecord, "idleExpiresAt" | "absol
  * Only the named top-level data keys change, so two requests that change different keys both survive.
  */
 export interface SessionPatch {
-  /** Top-level data keys to set (replacing the whole value of each key). */
+  /**
+   * Top-level data keys to set (replacing the whole value of each key), as own properties (`__proto__` included:
+   * define it, JSON.parse it, never assign it). A key set to `undefined` is deleted.
+   */
   set?: Record<string, unknown>;
   /** Top-level data keys to delete. A key in both `set` and `unset` is set. */
   unset?: string[];
@@ -104,6 +107,9 @@ export interface StoreCapabilities {
  *   A session destroyed on one connection is therefore not resurrected by an in-flight patch from another.
  * - Keys are opaque strings (any characters, up to at least 10 kB); they are never interpreted as patterns or SQL.
  * - A store stamps nothing of its own into `data`; `get` returns exactly what `create` + `patch` produced.
+ * - Data keys are plain strings: `__proto__`, `constructor`, `prototype`, `hasOwnProperty` are stored and returned as
+ *   own data properties (never as a prototype); a `set` to `undefined` deletes the key (JSON has no `undefined`).
+ * - Infrastructure failures reject with `Error("<Store>.<operation> failed: <cause's message>", { cause })`.
  */
 export interface SessionStore {
   readonly capabilities: StoreCapabilities;

@@ -50,3 +50,12 @@ export function targetOf(message: unknown): Target {
   }
   return { type: "all" };
 }
+
+/** Parse one payload off the wire; anything that is not JSON invalidates everything ({@link targetOf} checks the shape). */
+export function decodeInvalidation(payload: string | undefined): Invalidation {
+  try {
+    return JSON.parse(payload ?? "") as Invalidation;
+  } catch {
+    return { type: "all", origin: "" };
+  }
+}

@@ -11,7 +11,7 @@
  * installed.
  */
 import type pg from "pg";
-import type { Invalidation, InvalidationChannel } from "./cached-channel.js";
+import { decodeInvalidation, type Invalidation, type InvalidationChannel } from "./cached-channel.js";
 
 /** Options of {@link PostgresInvalidationChannel}. Pass `pool`, `connectionString`, or both. */
 export interface PostgresInvalidationChannelOptions {
@@ -68,15 +68,6 @@ function loadDriver(): Promise<Driver> {
 function defaultReconnectDelay(attempt: number): number {
   const base = Math.min(100 * 2 ** (attempt - 1), 5_000);
   return Math.round(base * (0.8 + Math.random() * 0.4)); // jitter: instances that lost the server together spread out
-}
-
-/** Parse one payload; anything that is not JSON invalidates everything (CachedStore validates the shape). */
-function decodeInvalidation(payload: string | undefined): Invalidation {
-  try {
-    return JSON.parse(payload ?? "") as Invalidation;
-  } catch {
-    return { type: "all", origin: "" };
-  }
 }
 
 function asError(error: unknown): Error {

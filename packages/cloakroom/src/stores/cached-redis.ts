@@ -9,7 +9,7 @@
  * Only type imports from ioredis: `cloakroom/cached` must load for PostgreSQL users who do not have ioredis installed.
  */
 import type { Cluster, Redis } from "ioredis";
-import type { Invalidation, InvalidationChannel } from "./cached-channel.js";
+import { decodeInvalidation, type Invalidation, type InvalidationChannel } from "./cached-channel.js";
 
 /** Options of {@link RedisInvalidationChannel}. */
 export interface RedisInvalidationChannelOptions {
@@ -42,15 +42,6 @@ export interface RedisInvalidationChannelOptions {
 type Handlers = { onMessage: (message: Invalidation) => void; onState: (connected: boolean) => void };
 /** What EventEmitter.on and removeListener accept (any arguments). */
 type Listener = Parameters<Redis["removeListener"]>[1];
-
-/** Parse one message; a payload that is not JSON invalidates everything (CachedStore validates the shape). */
-function decodeInvalidation(payload: string): Invalidation {
-  try {
-    return JSON.parse(payload) as Invalidation;
-  } catch {
-    return { type: "all", origin: "" };
-  }
-}
 
 function isCluster(client: Redis | Cluster): boolean {
   return (client as { isCluster?: boolean }).isCluster === true;

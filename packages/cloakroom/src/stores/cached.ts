@@ -23,7 +23,6 @@ import { LRUCache } from "lru-cache";
 import { expiresAtOf } from "../core/types.js";
 import { jsonExact } from "./json-exact.js";
 import type {
-  BaseStoreOptions,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -32,44 +31,13 @@ import type {
 } from "../core/types.js";
 
 import { targetOf, type Invalidation, type InvalidationChannel, type Target } from "./cached-channel.js";
+import { DEFAULT_MAX_ENTRIES, DEFAULT_TTL, channelsInUse, validateOptions, type CachedStoreOptions } from "./cached-options.js";
+import { ReadsInFlight, type ReadTicket } from "./cached-reads.js";
 
 export type { Invalidation, InvalidationChannel } from "./cached-channel.js";
+export type { CachedStoreOptions } from "./cached-options.js";
 export { RedisInvalidationChannel, type RedisInvalidationChannelOptions } from "./cached-redis.js";
 export { PostgresInvalidationChannel, type PostgresInvalidationChannelOptions } from "./cached-postgres.js";
-
-/** Options of {@link CachedStore}. */
-export interface CachedStoreOptions extends BaseStoreOptions {
-  /** The shared store every instance reads and writes (RedisStore, PostgresStore, …). */
-  store: SessionStore;
-  /**
-   * This instance's invalidation channel, on the same topic as every other instance caching the same shared store.
-   * The CachedStore owns it: it subscribes at construction and closes it in {@link CachedStore.close}.
-   */
-  invalidation: InvalidationChannel;
-  /**
-   * Sessions kept in memory; the least recently used is dropped beyond that.
-   * @default 10_000
-   */
-  maxEntries?: number;
-  /**
-   * The longest an entry is served from memory (ms, measured with `now` from the start of the read that filled it).
-   * The bound on staleness when an invalidation is lost without the channel noticing: keep it short.
-   * @default 5_000
-   */
-  ttl?: number;
-  /**
-   * Also close `store` in {@link CachedStore.close}. Off by default: the shared store was passed in, so whoever
-   * created it closes it (the same rule as for clients passed to the other stores).
-   * @default false
-   */
-  closeStore?: boolean;
-  /**
-   * Called with errors that happen in the background, where no caller could receive a rejection: a channel that
-   * refused the subscription (the cache then stays bypassed; every get reads through).
-   * @default emits a process warning
-   */
-  onError?: (error: Error) => void;
-}
 
 interface Entry {
   /**
@@ -83,62 +51,6 @@ interface Entry {
   expiresAt: number;
   /** When the read that produced the record began (ms, `now`): the ttl counts from here. */
   filledAt: number;
-}
-
-/** Reads of one key in flight, and how many times the key was invalidated since the first of them began. */
-interface ReadSlot {
-  generation: number;
-  readers: number;
-}
-
-/** What a read remembers from when it began, to decide at its end whether what it read may be cached. */
-interface ReadTicket {
-  slot: ReadSlot;
-  generation: number;
-  epoch: number;
-  startedAt: number;
-}
-
-const DEFAULT_MAX_ENTRIES = 10_000;
-const DEFAULT_TTL = 5_000;
-
-/** A channel feeds exactly one cache: a second subscriber on the same object would steal or duplicate its handlers. */
-const channelsInUse = new WeakSet<InvalidationChannel>();
-
-const STORE_METHODS = [
-  "get", "create", "patch", "touch", "destroy", "listByUser", "destroyByUser", "clear", "count", "sweep", "close",
-];
-const CHANNEL_METHODS = ["publish", "subscribe", "close"];
-
-function hasMethods(value: unknown, methods: string[]): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  return methods.every((method) => typeof (value as Record<string, unknown>)[method] === "function");
-}
-
-function validateOptions(options: CachedStoreOptions): void {
-  const { store, invalidation, maxEntries, ttl, now, onError } = options ?? ({} as CachedStoreOptions);
-  if (!hasMethods(store, STORE_METHODS)) {
-    throw new TypeError("CachedStore: the store option must be a SessionStore (the shared store to cache)");
-  }
-  if (!hasMethods(invalidation, CHANNEL_METHODS)) {
-    throw new TypeError("CachedStore: the invalidation option must be an InvalidationChannel (publish, subscribe, close)");
-  }
-  if (channelsInUse.has(invalidation)) {
-    throw new TypeError("CachedStore: the invalidation option is already used by another CachedStore (one per cache)");
-  }
-  if (maxEntries !== undefined && !(Number.isSafeInteger(maxEntries) && maxEntries > 0)) {
-    throw new TypeError(`CachedStore: the maxEntries option must be a positive integer (got ${String(maxEntries)})`);
-  }
-  if (ttl !== undefined && !(typeof ttl === "number" && Number.isFinite(ttl) && ttl > 0)) {
-    // Infinity is refused on purpose: the ttl is the only bound when an invalidation is lost silently.
-    throw new TypeError(`CachedStore: the ttl option must be a positive, finite number of ms (got ${String(ttl)})`);
-  }
-  if (now !== undefined && typeof now !== "function") {
-    throw new TypeError("CachedStore: the now option must be a function returning epoch milliseconds");
-  }
-  if (onError !== undefined && typeof onError !== "function") {
-    throw new TypeError("CachedStore: the onError option must be a function");
-  }
 }
 
 /**
@@ -179,10 +91,8 @@ export class CachedStore implements SessionStore {
   readonly #entries: LRUCache<string, Entry>;
   /** userId → keys of its cached entries, so a per-user invalidation drops exactly those. Kept by the LRU's dispose. */
   readonly #byUser = new Map<string, Set<string>>();
-  /** Only keys with a read in flight have a slot, so this map stays as small as the concurrency. */
-  readonly #reads = new Map<string, ReadSlot>();
-  /** Bumped by every invalidation wider than one key and by every channel state change: it voids reads in flight. */
-  #epoch = 0;
+  /** Reads in flight, which an invalidation arriving meanwhile keeps from filling the cache. */
+  readonly #reads = new ReadsInFlight();
   #connected = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -240,13 +150,13 @@ export class CachedStore implements SessionStore {
   async get(key: string): Promise<SessionRecord | null> {
     const hit = this.#fromMemory(key);
     if (hit !== undefined) return hit;
-    const ticket = this.#beginRead(key);
+    const ticket: ReadTicket = this.#reads.begin(key, this.#now());
     try {
       const record = await this.#store.get(key);
-      if (record !== null && this.#isCurrent(ticket)) this.#remember(key, record, ticket.startedAt);
+      if (record !== null && this.#connected && this.#reads.isCurrent(ticket)) this.#remember(key, record, ticket.startedAt);
       return record;
     } finally {
-      this.#endRead(key, ticket);
+      this.#reads.end(key, ticket);
     }
   }
 
@@ -406,7 +316,7 @@ export class CachedStore implements SessionStore {
     // Either way the cache starts over: entries filled before a loss may have missed messages sent during it, and a
     // read that began on the other side of the change must not fill the cache (the epoch voids it).
     this.#entries.clear();
-    this.#epoch += 1;
+    this.#reads.voidAll();
     this.#connected = connected;
   }
 
@@ -414,20 +324,19 @@ export class CachedStore implements SessionStore {
     switch (target.type) {
       case "key": {
         this.#entries.delete(target.key);
-        const slot = this.#reads.get(target.key);
-        if (slot !== undefined) slot.generation += 1;
+        this.#reads.voidKey(target.key);
         return;
       }
       case "user": {
         // A copy: each delete runs dispose, which edits the set being iterated.
         for (const key of [...(this.#byUser.get(target.userId) ?? [])]) this.#entries.delete(key);
         // A read in flight for one of this user's keys is not in the index yet: void every read in flight (rare event).
-        this.#epoch += 1;
+        this.#reads.voidAll();
         return;
       }
       case "all":
         this.#entries.clear();
-        this.#epoch += 1;
+        this.#reads.voidAll();
     }
   }
 
@@ -455,22 +364,5 @@ export class CachedStore implements SessionStore {
     if (keys === undefined) return;
     keys.delete(key);
     if (keys.size === 0) this.#byUser.delete(userId);
-  }
-
-  #beginRead(key: string): ReadTicket {
-    let slot = this.#reads.get(key);
-    if (slot === undefined) this.#reads.set(key, (slot = { generation: 0, readers: 0 }));
-    slot.readers += 1;
-    return { slot, generation: slot.generation, epoch: this.#epoch, startedAt: this.#now() };
-  }
-
-  #endRead(key: string, ticket: ReadTicket): void {
-    ticket.slot.readers -= 1;
-    if (ticket.slot.readers === 0 && this.#reads.get(key) === ticket.slot) this.#reads.delete(key);
-  }
-
-  /** Whether nothing that could make a read's result stale happened since it began, and caching is on. */
-  #isCurrent(ticket: ReadTicket): boolean {
-    return this.#connected && ticket.epoch === this.#epoch && ticket.slot.generation === ticket.generation;
   }
 }

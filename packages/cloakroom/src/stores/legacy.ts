@@ -8,6 +8,7 @@
  */
 import type { SessionPatch, SessionRecord, SessionStore, StoreCapabilities, StoredSession } from "../core/types.js";
 import { expiresAtOf } from "../core/types.js";
+import { applyDataPatch } from "./data-patch.js";
 
 type Callback<T = unknown> = (error?: unknown, value?: T) => void;
 
@@ -119,12 +120,9 @@ export class LegacyStoreAdapter implements SessionStore {
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
     const record = await this.get(key);
     if (!record) return false;
-    const data = { ...record.data };
-    for (const k of patch.unset ?? []) delete data[k];
-    Object.assign(data, patch.set);
     const next: SessionRecord = {
       ...record,
-      data,
+      data: applyDataPatch({ ...record.data }, patch),
       idleExpiresAt: patch.idleExpiresAt ?? record.idleExpiresAt,
       touchedAt: patch.touchedAt ?? record.touchedAt,
       cookieMaxAge: patch.cookieMaxAge === undefined ? record.cookieMaxAge : patch.cookieMaxAge,

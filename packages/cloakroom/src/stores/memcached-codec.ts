@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { MemcacheClient } from "memcache-client";
 import type { SessionPatch, SessionRecord } from "../core/types.js";
+import { applyDataPatch } from "./data-patch.js";
 
 /** protocol.txt, "Expiration times": an exptime above 30 days is read as a unix timestamp, not as seconds from now. */
 export const MEMCACHED_MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
@@ -52,11 +53,6 @@ export function digest(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
 }
 
-export function storeError(operation: string, cause: unknown): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`MemcachedStore: ${operation} failed: ${reason}`, { cause });
-}
-
 /** memcache-client rejects with the server's status line as the message: NOT_FOUND, EXISTS, NOT_STORED. */
 export function isStatus(error: unknown, status: "NOT_FOUND" | "EXISTS" | "NOT_STORED"): boolean {
   return error instanceof Error && error.message === status;
@@ -86,16 +82,9 @@ export function decodeEntry(value: unknown): StoredEntry {
 }
 
 export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionRecord {
-  const unset = new Set(patch.unset ?? []);
-  const data = Object.fromEntries(Object.entries(record.data).filter(([name]) => !unset.has(name)));
-  for (const [name, value] of Object.entries(patch.set ?? {})) {
-    // `undefined` has no JSON form, so setting it is deleting it; defineProperty keeps "__proto__" an own data key.
-    if (value === undefined) delete data[name];
-    else Object.defineProperty(data, name, { value, enumerable: true, writable: true, configurable: true });
-  }
   return {
     ...record,
-    data,
+    data: applyDataPatch({ ...record.data }, patch),
     idleExpiresAt: patch.idleExpiresAt ?? record.idleExpiresAt,
     touchedAt: patch.touchedAt ?? record.touchedAt,
     cookieMaxAge: patch.cookieMaxAge === undefined ? record.cookieMaxAge : patch.cookieMaxAge,
@@ -108,9 +97,34 @@ export function jitteredBackoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function createClient(servers: string): MemcacheClient {
+/** Options of {@link createMemcachedClient}. */
+export interface MemcachedClientOptions {
+  /**
+   * How long (ms) to wait for a TCP connection before failing the command. Without it memcache-client waits for the
+   * OS to give up on an unreachable host (minutes).
+   * @default 5000
+   */
+  connectTimeout?: number;
+  /**
+   * Connections per server when `servers` lists several (a failover group).
+   * @default memcache-client's (1)
+   */
+  maxConnections?: number;
+}
+
+/**
+ * The memcache-client set-up MemcachedStore uses when given `servers`: one server or a comma-separated failover group,
+ * a connect timeout, Nagle off. Exported so an application that shares the client (a rate limiter on the same
+ * memcached) gets the same set-up.
+ * @param servers `host:port`, or several comma-separated
+ * @example
+ * const client = createMemcachedClient("127.0.0.1:11211");
+ * const store = new MemcachedStore({ client }); // the caller owns client: client.shutdown() on exit
+ */
+export function createMemcachedClient(servers: string, options: MemcachedClientOptions = {}): MemcacheClient {
+  const { connectTimeout = 5000, maxConnections } = options;
   const list = servers.split(",").map((server) => server.trim()).filter(Boolean);
-  const server = list.length === 1 ? (list[0] as string) : { servers: list.map((entry) => ({ server: entry })) };
-  // Without connectTimeout memcache-client waits for the OS to give up on an unreachable host (minutes).
-  return new MemcacheClient({ server, connectTimeout: 5000, noDelay: true });
+  const perServer = maxConnections === undefined ? {} : { maxConnections };
+  const server = list.length === 1 ? (list[0] as string) : { servers: list.map((entry) => ({ server: entry, ...perServer })) };
+  return new MemcacheClient({ server, connectTimeout, noDelay: true });
 }

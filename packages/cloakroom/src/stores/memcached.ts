@@ -26,7 +26,8 @@
 import type { MemcacheClient } from "memcache-client";
 import type { MultiCasRetrievalResponse, MultiRetrievalResponse } from "memcache-client";
 import { expiresAtOf } from "../core/types.js";
-import { MAX_CAS_ATTEMPTS, PREFIX_PATTERN, applyPatch, covers, createClient, decodeEntry, digest, initialCounter, isStatus, jitteredBackoff, memcachedExptime, storeError, type LoadedEntry, type StoredEntry } from "./memcached-codec.js";
+import { MAX_CAS_ATTEMPTS, PREFIX_PATTERN, applyPatch, covers, createMemcachedClient, decodeEntry, digest, initialCounter, isStatus, jitteredBackoff, memcachedExptime, type LoadedEntry, type StoredEntry } from "./memcached-codec.js";
+import { guardStore } from "./store-error.js";
 import type {
   BaseStoreOptions,
   SessionPatch,
@@ -36,7 +37,8 @@ import type {
   StoredSession,
 } from "../core/types.js";
 
-export { MEMCACHED_MAX_RELATIVE_EXPTIME, memcachedExptime } from "./memcached-codec.js";
+export { MEMCACHED_MAX_RELATIVE_EXPTIME, createMemcachedClient, memcachedExptime } from "./memcached-codec.js";
+export type { MemcachedClientOptions } from "./memcached-codec.js";
 
 /** Options of {@link MemcachedStore}. Give `client` or `servers`, not both. */
 export interface MemcachedStoreOptions extends BaseStoreOptions {
@@ -92,7 +94,7 @@ export class MemcachedStore implements SessionStore {
       throw new TypeError("MemcachedStore: the prefix option must be printable ASCII without spaces, at most 128 characters");
     }
     if (typeof now !== "function") throw new TypeError("MemcachedStore: the now option must be a function");
-    this.client = client ?? createClient(servers ?? "127.0.0.1:11211");
+    this.client = client ?? createMemcachedClient(servers ?? "127.0.0.1:11211");
     this.ownsClient = client === undefined;
     this.prefix = prefix;
     this.now = now;
@@ -203,12 +205,8 @@ export class MemcachedStore implements SessionStore {
     return `${this.prefix}e:${digest(userId)}`;
   }
 
-  private async guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    return guardStore("MemcachedStore", operation, body);
   }
 
   /**

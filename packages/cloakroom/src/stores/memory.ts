@@ -3,9 +3,12 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { expiresAtOf } from "../core/types.js";
+import { applyDataPatch } from "./data-patch.js";
+import { decodeRecord, encodeRecord, expiresAtOfHeld, type HeldRecord } from "./memory-codec.js";
+import { UserIndex } from "./memory-index.js";
+import { checkSweepInterval, startSweepTimer, type SweepTimer } from "./sweep-timer.js";
 import type {
   BaseStoreOptions,
-  SessionMeta,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -28,66 +31,8 @@ export interface MemoryStoreOptions extends BaseStoreOptions {
 }
 
 const DEFAULT_SWEEP_INTERVAL = 60_000;
-/** setInterval's largest delay; anything above silently becomes 1 ms in Node. */
-const MAX_TIMER_DELAY = 2_147_483_647;
 /** Records examined between two yields to the event loop during a sweep (about 1–2 ms of work). */
 const SWEEP_BATCH = 10_000;
-
-/**
- * How a record is kept: one JSON string of a positional array,
- * `[idleExpiresAt, absoluteExpiresAt, userId, data, createdAt, touchedAt, cookieMaxAge, version, meta]`.
- *
- * Why JSON and not structuredClone: measured on Node 20 for a small record, structuredClone costs ~2.0 µs per copy
- * and a round trip needs two (in and out), JSON ~0.9 µs to write and ~0.7 µs to read. A string also holds less:
- * ~206 B per `{ userId }` record against ~410 B for a cloned object graph (four boxed doubles and three objects),
- * and the positional array saves the ~90 B of field names. It also gives this store the same semantics as the network
- * stores (a Date comes back as a string everywhere, not only in production). The two expiry times come first so a
- * sweep reads them without parsing the record.
- */
-type EncodedRecord = string;
-type RecordTuple = [
-  idleExpiresAt: number,
-  absoluteExpiresAt: number,
-  userId: string | null,
-  data: Record<string, unknown>,
-  createdAt: number,
-  touchedAt: number,
-  cookieMaxAge: number | null,
-  version: number,
-  meta: SessionMeta,
-];
-
-function encodeRecord(record: SessionRecord): EncodedRecord {
-  const tuple: RecordTuple = [
-    record.idleExpiresAt,
-    record.absoluteExpiresAt,
-    record.userId,
-    record.data,
-    record.createdAt,
-    record.touchedAt,
-    record.cookieMaxAge,
-    record.version,
-    record.meta,
-  ];
-  const encoded = JSON.stringify(tuple);
-  // JSON.stringify returns a rope (V8 ConsString) that holds ~40% more memory than its text; reading a character
-  // flattens it in place, and the next GC drops the rope. Measured: ~285 B → ~206 B per small record.
-  encoded.charCodeAt(0);
-  return encoded;
-}
-
-function decodeRecord(encoded: EncodedRecord): SessionRecord {
-  const [idleExpiresAt, absoluteExpiresAt, userId, data, createdAt, touchedAt, cookieMaxAge, version, meta] =
-    JSON.parse(encoded) as RecordTuple;
-  return { userId, data, createdAt, touchedAt, idleExpiresAt, absoluteExpiresAt, cookieMaxAge, version, meta };
-}
-
-/** `min(idleExpiresAt, absoluteExpiresAt)` read from the first two numbers of the encoding (JSON numbers hold no comma). */
-function expiresAtOfEncoded(encoded: EncodedRecord): number {
-  const first = encoded.indexOf(",");
-  const second = encoded.indexOf(",", first + 1);
-  return Math.min(Number(encoded.slice(1, first)), Number(encoded.slice(first + 1, second)));
-}
 
 /** `NaN` (a corrupt time) counts as expired: a record is live only while `expiresAt > now`. */
 function isLive(expiresAt: number, now: number): boolean {
@@ -99,11 +44,7 @@ function validateOptions(options: MemoryStoreOptions): void {
   if (maxSessions !== undefined && !(Number.isSafeInteger(maxSessions) && maxSessions > 0)) {
     throw new TypeError(`MemoryStore: the maxSessions option must be a positive integer (got ${String(maxSessions)})`);
   }
-  if (sweepInterval !== undefined && !(Number.isFinite(sweepInterval) && sweepInterval >= 0 && sweepInterval <= MAX_TIMER_DELAY)) {
-    throw new TypeError(
-      `MemoryStore: the sweepInterval option must be a number of ms between 0 (off) and ${MAX_TIMER_DELAY} (got ${String(sweepInterval)})`,
-    );
-  }
+  checkSweepInterval("MemoryStore", sweepInterval);
   if (now !== undefined && typeof now !== "function") {
     throw new TypeError("MemoryStore: the now option must be a function returning epoch milliseconds");
   }
@@ -129,21 +70,17 @@ export class MemoryStore implements SessionStore {
   readonly capabilities: StoreCapabilities = Object.freeze({ listByUser: true, nativeTtl: false, count: true });
 
   /**
-   * key → encoded record. A Map's insertion order doubles as the LRU order (a use moves the key to the end; the first
+   * key → held record (memory-codec.ts: one string). A Map's insertion order doubles as the LRU order (a use moves the key to the end; the first
    * key is the least recently used), which gives O(1) get, touch and evict with one structure. lru-cache would add a
    * second per-entry structure for nothing here: it needs a bound (ours is optional), and its TTL handling is either a
    * timer per entry (`ttlAutopurge`, what we must avoid) or a full scan (`purgeStale`), which is our sweep anyway.
    */
-  readonly #records = new Map<string, EncodedRecord>();
-  /**
-   * userId → its keys. A user with one session (the common case) maps to the key string itself, which is shared with
-   * #records; a Set costs ~150 B more per user and is made only from the second session on.
-   */
-  readonly #byUser = new Map<string, string | Set<string>>();
+  readonly #records = new Map<string, HeldRecord>();
+  /** Which keys may be whose (memory-index.ts: keyed by a hash of the user id). */
+  readonly #byUser = new UserIndex();
   readonly #now: () => number;
   readonly #maxSessions: number;
-  #timer: NodeJS.Timeout | undefined;
-  #timerSweepRunning = false;
+  readonly #timer: SweepTimer;
 
   /**
    * @param options see {@link MemoryStoreOptions}
@@ -153,11 +90,7 @@ export class MemoryStore implements SessionStore {
     validateOptions(options);
     this.#now = options.now ?? Date.now;
     this.#maxSessions = options.maxSessions ?? Infinity;
-    const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
-    if (interval > 0) {
-      this.#timer = setInterval(() => this.#sweepOnTimer(), interval);
-      this.#timer.unref(); // never keep a process alive just to sweep
-    }
+    this.#timer = startSweepTimer("MemoryStore", options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL, () => this.sweep());
   }
 
   /** How many records are held right now, expired ones not yet swept included (use {@link count} for live ones). */
@@ -179,15 +112,10 @@ export class MemoryStore implements SessionStore {
   }
 
   #read(key: string): SessionRecord | null {
-    const encoded = this.#records.get(key);
-    if (encoded === undefined) return null;
-    const record = decodeRecord(encoded);
-    if (!isLive(expiresAtOf(record), this.#now())) {
-      this.#remove(key, record.userId);
-      return null;
-    }
-    if (this.#maxSessions !== Infinity) this.#markUsed(key, encoded);
-    return record;
+    const held = this.#liveHeld(key);
+    if (held === undefined) return null;
+    if (this.#maxSessions !== Infinity) this.#markUsed(key, held);
+    return decodeRecord(held);
   }
 
   /**
@@ -196,12 +124,12 @@ export class MemoryStore implements SessionStore {
    * @throws {TypeError} (as a rejection) when `record.data` is not JSON-serializable (a BigInt, a cycle)
    */
   async create(key: string, record: SessionRecord): Promise<void> {
-    const encoded = encodeRecord(record);
+    const held = encodeRecord(record);
     const previous = this.#records.get(key);
     if (previous !== undefined) this.#remove(key, decodeRecord(previous).userId);
     if (!isLive(expiresAtOf(record), this.#now())) return;
-    this.#records.set(key, encoded);
-    if (record.userId !== null) this.#addToIndex(record.userId, key);
+    this.#records.set(key, held);
+    if (record.userId !== null) this.#byUser.add(record.userId, key);
     this.#evictOverflow();
   }
 
@@ -212,9 +140,7 @@ export class MemoryStore implements SessionStore {
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
     const record = this.#readLive(key);
     if (record === null) return false;
-    // Unset first: a key in both lists ends up set (SessionPatch's rule).
-    for (const name of patch.unset ?? []) delete record.data[name];
-    if (patch.set !== undefined) Object.assign(record.data, patch.set);
+    applyDataPatch(record.data, patch);
     if (patch.idleExpiresAt !== undefined) record.idleExpiresAt = patch.idleExpiresAt;
     if (patch.touchedAt !== undefined) record.touchedAt = patch.touchedAt;
     if (patch.cookieMaxAge !== undefined) record.cookieMaxAge = patch.cookieMaxAge;
@@ -239,8 +165,8 @@ export class MemoryStore implements SessionStore {
 
   /** Delete one session and its index entry; a missing key is fine. */
   async destroy(key: string): Promise<void> {
-    const encoded = this.#records.get(key);
-    if (encoded !== undefined) this.#remove(key, decodeRecord(encoded).userId);
+    const held = this.#records.get(key);
+    if (held !== undefined) this.#remove(key, decodeRecord(held).userId);
   }
 
   /**
@@ -250,10 +176,11 @@ export class MemoryStore implements SessionStore {
   async listByUser(userId: string): Promise<StoredSession[]> {
     const now = this.#now();
     const sessions: StoredSession[] = [];
-    for (const key of this.#keysOfUser(userId)) {
-      const encoded = this.#records.get(key);
-      if (encoded === undefined) continue;
-      const record = decodeRecord(encoded);
+    for (const key of this.#byUser.candidates(userId)) {
+      const held = this.#records.get(key);
+      if (held === undefined) continue;
+      const record = decodeRecord(held);
+      if (record.userId !== userId) continue; // another user with the same hash
       if (isLive(expiresAtOf(record), now)) sessions.push({ key, record });
       else this.#remove(key, userId);
     }
@@ -266,10 +193,11 @@ export class MemoryStore implements SessionStore {
    */
   async destroyByUser(userId: string, options: { except?: string } = {}): Promise<number> {
     let deleted = 0;
-    for (const key of this.#keysOfUser(userId)) {
-      if (key === options.except) continue;
-      if (this.#records.delete(key)) deleted += 1;
-      this.#removeFromIndex(userId, key);
+    for (const key of this.#byUser.candidates(userId)) {
+      const held = this.#records.get(key);
+      if (key === options.except || held === undefined || decodeRecord(held).userId !== userId) continue;
+      this.#remove(key, userId);
+      deleted += 1;
     }
     return deleted;
   }
@@ -281,8 +209,8 @@ export class MemoryStore implements SessionStore {
   async entries(): Promise<StoredSession[]> {
     const now = this.#now();
     const sessions: StoredSession[] = [];
-    for (const [key, encoded] of this.#records) {
-      if (isLive(expiresAtOfEncoded(encoded), now)) sessions.push({ key, record: decodeRecord(encoded) });
+    for (const [key, held] of this.#records) {
+      if (isLive(expiresAtOfHeld(held), now)) sessions.push({ key, record: decodeRecord(held) });
     }
     return sessions;
   }
@@ -314,11 +242,11 @@ export class MemoryStore implements SessionStore {
     const budget = this.#records.size;
     let visited = 0;
     let removed = 0;
-    for (const [key, encoded] of this.#records) {
+    for (const [key, held] of this.#records) {
       if (visited >= budget) break;
       visited += 1;
-      if (!isLive(expiresAtOfEncoded(encoded), now)) {
-        this.#remove(key, decodeRecord(encoded).userId);
+      if (!isLive(expiresAtOfHeld(held), now)) {
+        this.#remove(key, decodeRecord(held).userId);
         removed += 1;
       }
       if (visited % SWEEP_BATCH === 0) await yieldToEventLoop();
@@ -328,41 +256,34 @@ export class MemoryStore implements SessionStore {
 
   /** Stop the sweep timer. The sessions stay readable; calling it again is harmless. */
   async close(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #sweepOnTimer(): void {
-    if (this.#timerSweepRunning) return; // a slow sweep is still going: skip this tick rather than pile up
-    this.#timerSweepRunning = true;
-    this.sweep()
-      .catch((error: unknown) => process.emitWarning(new Error("MemoryStore: sweep failed", { cause: error })))
-      .finally(() => {
-        this.#timerSweepRunning = false;
-      });
+    await this.#timer.stop();
   }
 
   /** The record under `key` if it is live; an expired one is removed on the spot. */
   #readLive(key: string): SessionRecord | null {
-    const encoded = this.#records.get(key);
-    if (encoded === undefined) return null;
-    const record = decodeRecord(encoded);
-    if (isLive(expiresAtOf(record), this.#now())) return record;
-    this.#remove(key, record.userId);
-    return null;
+    const held = this.#liveHeld(key);
+    return held === undefined ? null : decodeRecord(held);
+  }
+
+  /** The held record under `key` if it is live (read from its header, no JSON parsed); an expired one is removed. */
+  #liveHeld(key: string): HeldRecord | undefined {
+    const held = this.#records.get(key);
+    if (held === undefined || isLive(expiresAtOfHeld(held), this.#now())) return held;
+    this.#remove(key, decodeRecord(held).userId);
+    return undefined;
   }
 
   /** Write back a changed record of the same key (userId unchanged, so the index stays as it is). */
   #replace(key: string, record: SessionRecord): void {
-    const encoded = encodeRecord(record);
-    if (this.#maxSessions !== Infinity) this.#markUsed(key, encoded);
-    else this.#records.set(key, encoded);
+    const held = encodeRecord(record);
+    if (this.#maxSessions !== Infinity) this.#markUsed(key, held);
+    else this.#records.set(key, held);
   }
 
   /** Move `key` to the most-recently-used end: Map.set on an existing key keeps its place, so delete first. */
-  #markUsed(key: string, encoded: EncodedRecord): void {
+  #markUsed(key: string, held: HeldRecord): void {
     this.#records.delete(key);
-    this.#records.set(key, encoded);
+    this.#records.set(key, held);
   }
 
   #evictOverflow(): void {
@@ -374,32 +295,6 @@ export class MemoryStore implements SessionStore {
 
   #remove(key: string, userId: string | null): void {
     this.#records.delete(key);
-    if (userId !== null) this.#removeFromIndex(userId, key);
-  }
-
-  #addToIndex(userId: string, key: string): void {
-    const keys = this.#byUser.get(userId);
-    if (keys === undefined) this.#byUser.set(userId, key);
-    else if (typeof keys !== "string") keys.add(key);
-    else if (keys !== key) this.#byUser.set(userId, new Set([keys, key]));
-  }
-
-  #removeFromIndex(userId: string, key: string): void {
-    const keys = this.#byUser.get(userId);
-    if (keys === undefined) return;
-    if (typeof keys === "string") {
-      if (keys === key) this.#byUser.delete(userId);
-      return;
-    }
-    keys.delete(key);
-    if (keys.size === 0) this.#byUser.delete(userId);
-    else if (keys.size === 1) this.#byUser.set(userId, keys.values().next().value!); // back to the compact form
-  }
-
-  /** A snapshot of the user's keys (callers remove entries while iterating). */
-  #keysOfUser(userId: string): string[] {
-    const keys = this.#byUser.get(userId);
-    if (keys === undefined) return [];
-    return typeof keys === "string" ? [keys] : [...keys];
+    if (userId !== null) this.#byUser.remove(userId, key);
   }
 }

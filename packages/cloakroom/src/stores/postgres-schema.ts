@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { storeError } from "./store-error.js";
 
 /** The table layout this version of cloakroom reads and writes. */
 export const SCHEMA_VERSION = 1;
@@ -200,7 +201,7 @@ export async function migrate(pool: Pick<pg.Pool, "connect">, location: TableLoc
       throw cause;
     });
   } catch (cause) {
-    throw new Error(`PostgresStore: migrate of ${table.qualified} could not start: ${String(cause)}`, { cause });
+    throw storeError("PostgresStore", `migrate(${table.qualified})`, cause);
   }
   try {
     const result = await applyMigrations(client, table);
@@ -215,6 +216,6 @@ export async function migrate(pool: Pick<pg.Pool, "connect">, location: TableLoc
     );
     client.release(rollbackFailure);
     if (error instanceof TableConflictError) throw error;
-    throw new Error(`PostgresStore: migrate of ${table.qualified} failed: ${String(error)}`, { cause: error });
+    throw storeError("PostgresStore", `migrate(${table.qualified})`, error);
   }
 }

@@ -16,21 +16,20 @@ import type {
   StoreCapabilities,
   StoredSession,
 } from "../core/types.js";
+import { splitDataPatch } from "./data-patch.js";
 import { decodeString, encodeJson, encodeString, keyDigest } from "./postgres-codec.js";
 import { resolveOptions, type PostgresStoreOptions, type SweepReport } from "./postgres-options.js";
 import type { ResolvedTable } from "./postgres-schema.js";
 import { migrate } from "./postgres-schema.js";
 import { buildStatements, rowToRecord, type SessionRow, type Statements } from "./postgres-sql.js";
+import { storeError } from "./store-error.js";
+import { startSweepTimer, type SweepTimer } from "./sweep-timer.js";
 
 export { migrate, SCHEMA_VERSION } from "./postgres-schema.js";
 export type { MigrationResult, TableLocation } from "./postgres-schema.js";
 export type { PostgresStoreOptions, SweepReport } from "./postgres-options.js";
 
-function storeError(operation: string, cause: unknown): Error {
-  // Errors from the lazy migration are already ours (with their own cause): don't wrap them twice.
-  if (cause instanceof Error && cause.message.startsWith("PostgresStore:")) return cause;
-  return new Error(`PostgresStore: ${operation} failed: ${String(cause)}`, { cause });
-}
+const STORE = "PostgresStore";
 
 /**
  * A {@link SessionStore} on PostgreSQL (`pg` ≥ 8, PostgreSQL ≥ 12) for deployments with several instances.
@@ -39,7 +38,7 @@ function storeError(operation: string, cause: unknown): Error {
  * string in `data`, `meta` and `userId` may contain any character, U+0000 and unpaired surrogates included (they are
  * stored in a reversible escaped form); keys of any length are indexed through their SHA-256. Expired rows are
  * invisible at once and deleted in batches by the sweep, which one instance at a time runs under an advisory lock.
- * Database failures reject with `Error("PostgresStore: …", { cause })`, and time out instead of hanging.
+ * Database failures reject with `Error("PostgresStore.<operation> failed: …", { cause })`, and time out instead of hanging.
  *
  * @example
  * import { PostgresStore } from "cloakroom/postgres";
@@ -59,9 +58,8 @@ export class PostgresStore implements SessionStore {
   private readonly createTable: boolean;
   private readonly sweepBatchSize: number;
   private readonly onSweep: ((report: SweepReport) => void) | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: SweepTimer;
   private ready: Promise<void> | undefined;
-  private backgroundSweep: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
   /**
@@ -86,10 +84,7 @@ export class PostgresStore implements SessionStore {
       // its 'error' event would crash the process. The next query opens a fresh connection.
       this.pool.on("error", () => {});
     }
-    if (resolved.sweepInterval > 0) {
-      this.timer = setInterval(() => this.sweepInBackground(), resolved.sweepInterval);
-      this.timer.unref();
-    }
+    this.timer = startSweepTimer(STORE, resolved.sweepInterval, () => this.sweep());
   }
 
   /** @inheritDoc */
@@ -118,8 +113,9 @@ export class PostgresStore implements SessionStore {
 
   /** @inheritDoc */
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
-    const set = patch.set ?? {};
-    const unset = (patch.unset ?? []).map(encodeString);
+    const change = splitDataPatch(patch);
+    const set = change.set;
+    const unset = change.unset.map(encodeString);
     const changesData = unset.length > 0 || Object.keys(set).length > 0;
     const result = await this.query("patch", this.sql.patch, [
       keyDigest(key),
@@ -189,7 +185,7 @@ export class PostgresStore implements SessionStore {
     try {
       client = await this.pool.connect();
     } catch (cause) {
-      throw storeError("sweep", cause);
+      throw storeError(STORE, "sweep", cause);
     }
     // One cutoff for the whole sweep, so rows that expire meanwhile cannot keep it looping.
     const cutoff = this.now();
@@ -214,7 +210,7 @@ export class PostgresStore implements SessionStore {
         }
       }
     } catch (cause) {
-      failure = storeError("sweep", cause);
+      failure = storeError(STORE, "sweep", cause);
       throw failure;
     } finally {
       // Passing the error destroys the connection, which also frees a lock whose unlock may not have run.
@@ -232,22 +228,8 @@ export class PostgresStore implements SessionStore {
   }
 
   private async shutDown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.backgroundSweep;
+    await this.timer.stop();
     if (this.ownsPool) await this.pool.end();
-  }
-
-  private sweepInBackground(): void {
-    if (this.backgroundSweep || this.closing) return;
-    // No caller to reject to: surface the failure as a process warning; the next tick retries.
-    this.backgroundSweep = this.sweep()
-      .then(
-        () => undefined,
-        (error: Error) => process.emitWarning(error),
-      )
-      .finally(() => {
-        this.backgroundSweep = undefined;
-      });
   }
 
   /** Create or migrate the table once; a failure is not cached, so the next call retries. */
@@ -272,7 +254,7 @@ export class PostgresStore implements SessionStore {
     try {
       return await this.pool.query<R>(text, values);
     } catch (cause) {
-      throw storeError(operation, cause);
+      throw storeError(STORE, operation, cause);
     }
   }
 }

@@ -36,6 +36,7 @@ import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
 import { expireAtArg, fieldsToRecord, patchArgs, recordToFields } from "./redis-codec.js";
 import { CREATE, DESTROY, DESTROY_OWNED, INDEX_ADD, INDEX_PRUNE, INDEX_READ, PATCH, type LuaScript } from "./redis-scripts.js";
+import { guardStore } from "./store-error.js";
 import type {
   BaseStoreOptions,
   SessionPatch,
@@ -74,11 +75,6 @@ function prefixPinsSlot(prefix: string): boolean {
 /** SCAN MATCH is a glob: escape the prefix so `*`, `?`, `[` or `\` in it match literally. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
-}
-
-function storeError(operation: string, cause: unknown): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`RedisStore: ${operation} failed: ${reason}`, { cause });
 }
 
 function isNoScript(error: unknown): boolean {
@@ -324,12 +320,8 @@ export class RedisStore implements SessionStore {
     return `${this.prefix}u:${userId}`;
   }
 
-  private async guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    return guardStore("RedisStore", operation, body);
   }
 
   /** EVALSHA, falling back to EVAL (which caches the script) on NOSCRIPT — without defining commands on the caller's client. */

@@ -8,6 +8,9 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type Database from "better-sqlite3";
+import { applyDataPatch, splitDataPatch } from "./data-patch.js";
+import { guardStoreSync } from "./store-error.js";
+import { checkSweepInterval, startSweepTimer, type SweepTimer } from "./sweep-timer.js";
 import { SCHEMA_VERSION, ensureSchema, openDatabase, prepareStatements, recordOfRow, type InsertParams, type Statements } from "./sqlite-schema.js";
 import type {
   BaseStoreOptions,
@@ -49,8 +52,13 @@ const DEFAULT_TABLE = "cloakroom_sessions";
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const DEFAULT_SWEEP_INTERVAL = 300_000;
 const DEFAULT_SWEEP_BATCH = 1000;
-/** setInterval's largest delay; anything above silently becomes 1 ms in Node. */
-const MAX_TIMER_DELAY = 2_147_483_647;
+
+/** A patch's data change with `set` serialized before the transaction (a caller's bad value is its own TypeError). */
+interface SerializedChange {
+  set: string;
+  unset: string[];
+}
+
 function validateOptions(options: SqliteStoreOptions): void {
   const { path, database, tableName, sweepInterval, sweepBatchSize, now } = options;
   if (path !== undefined && database !== undefined) {
@@ -67,11 +75,7 @@ function validateOptions(options: SqliteStoreOptions): void {
       `SqliteStore: the tableName option must match ${String(TABLE_NAME)} (got ${JSON.stringify(tableName)})`,
     );
   }
-  if (sweepInterval !== undefined && !(Number.isFinite(sweepInterval) && sweepInterval >= 0 && sweepInterval <= MAX_TIMER_DELAY)) {
-    throw new TypeError(
-      `SqliteStore: the sweepInterval option must be a number of ms between 0 (off) and ${MAX_TIMER_DELAY} (got ${String(sweepInterval)})`,
-    );
-  }
+  checkSweepInterval("SqliteStore", sweepInterval);
   if (sweepBatchSize !== undefined && !(Number.isSafeInteger(sweepBatchSize) && sweepBatchSize > 0)) {
     throw new TypeError(`SqliteStore: the sweepBatchSize option must be a positive integer (got ${String(sweepBatchSize)})`);
   }
@@ -87,7 +91,7 @@ function validateOptions(options: SqliteStoreOptions): void {
  * read-modify-write inside `BEGIN IMMEDIATE`: the write lock is taken before the read, so it is atomic across
  * connections and processes on the same file, and a patch of a row another connection deleted changes nothing.
  * Expired rows are deleted by a timer (unref'd), in batches of `sweepBatchSize` rows with the event loop running
- * between batches. Driver failures reject with `Error("SqliteStore: <what> failed", { cause })`.
+ * between batches. Driver failures reject with `Error("SqliteStore.<operation> failed: <cause>", { cause })`.
  *
  * @example
  * import { SqliteStore } from "cloakroom/sqlite";
@@ -101,11 +105,10 @@ export class SqliteStore implements SessionStore {
   readonly #db: Database.Database;
   readonly #ownsDatabase: boolean;
   readonly #statements: Statements;
-  readonly #patchTransaction: Database.Transaction<(key: string, patch: SessionPatch, set: string | undefined, now: number) => boolean>;
+  readonly #patchTransaction: Database.Transaction<(key: string, patch: SessionPatch, change: SerializedChange, now: number) => boolean>;
   readonly #now: () => number;
   readonly #sweepBatchSize: number;
-  #timer: NodeJS.Timeout | undefined;
-  #timerSweepRunning = false;
+  readonly #timer: SweepTimer;
   #closed = false;
 
   /**
@@ -139,11 +142,7 @@ export class SqliteStore implements SessionStore {
     }
     this.#patchTransaction = this.#db.transaction(this.#applyPatch.bind(this));
 
-    const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
-    if (interval > 0) {
-      this.#timer = setInterval(() => this.#sweepOnTimer(), interval);
-      this.#timer.unref(); // never keep a process alive just to sweep
-    }
+    this.#timer = startSweepTimer("SqliteStore", options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL, () => this.sweep());
   }
 
   /**
@@ -183,8 +182,9 @@ export class SqliteStore implements SessionStore {
    */
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
     // Serialized before the transaction: a caller's bad value is a TypeError of its own, not a driver failure.
-    const set = patch.set === undefined ? undefined : JSON.stringify(patch.set);
-    return this.#run("patch", () => this.#patchTransaction.immediate(key, patch, set, this.#now()));
+    const { set, unset } = splitDataPatch(patch);
+    const change = { set: JSON.stringify(set), unset };
+    return this.#run("patch", () => this.#patchTransaction.immediate(key, patch, change, this.#now()));
   }
 
   /**
@@ -252,19 +252,18 @@ export class SqliteStore implements SessionStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#timer.stop();
     if (this.#ownsDatabase) this.#run("close", () => this.#db.close());
   }
 
-  /** The body of the patch transaction; `set` is `patch.set` already serialized. */
-  #applyPatch(key: string, patch: SessionPatch, set: string | undefined, now: number): boolean {
+  /** The body of the patch transaction: `change` is the data change, serialized before it began. */
+  #applyPatch(key: string, patch: SessionPatch, change: SerializedChange, now: number): boolean {
     const row = this.#statements.readForPatch.get(key, now);
     if (row === undefined) return false;
-    const data = JSON.parse(row.data) as Record<string, unknown>;
-    // Unset first: a key in both lists ends up set (SessionPatch's rule).
-    for (const name of patch.unset ?? []) delete data[name];
-    if (set !== undefined) Object.assign(data, JSON.parse(set));
+    const data = applyDataPatch(JSON.parse(row.data) as Record<string, unknown>, {
+      set: JSON.parse(change.set) as Record<string, unknown>,
+      unset: change.unset,
+    });
     const idleExpiresAt = patch.idleExpiresAt ?? row.idle_expires_at;
     this.#statements.writePatch.run({
       key,
@@ -277,24 +276,8 @@ export class SqliteStore implements SessionStore {
     return true;
   }
 
-  #sweepOnTimer(): void {
-    if (this.#timerSweepRunning) return; // a slow sweep is still going: skip this tick rather than pile up
-    this.#timerSweepRunning = true;
-    // A failed background sweep (e.g. SQLITE_BUSY for longer than the busy timeout) must not crash the process;
-    // the next tick retries.
-    this.sweep()
-      .catch((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)))
-      .finally(() => {
-        this.#timerSweepRunning = false;
-      });
-  }
-
-  /** Run a driver call, rethrowing its failure as `Error("SqliteStore: <what> failed", { cause })`. */
-  #run<T>(what: string, call: () => T): T {
-    try {
-      return call();
-    } catch (error) {
-      throw new Error(`SqliteStore: ${what} failed`, { cause: error });
-    }
+  /** Run a driver call, rethrowing its failure in the shared shape (`SqliteStore.<operation> failed: …`). */
+  #run<T>(operation: string, call: () => T): T {
+    return guardStoreSync("SqliteStore", operation, call);
   }
 }

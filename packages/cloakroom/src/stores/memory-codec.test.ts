@@ -1,0 +1,67 @@
+/** MemoryStore's held form: exact round trips in the packed and the generic form, and the header read by sweeps. */
+import { describe, expect, it } from "vitest";
+import type { SessionRecord } from "../core/types.js";
+import { decodeRecord, encodeRecord, expiresAtOfHeld } from "./memory-codec.js";
+
+const now = 1_764_600_000_000;
+
+function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    userId: "user-1",
+    data: { userId: "user-1" },
+    createdAt: now,
+    touchedAt: now,
+    idleExpiresAt: now + 1_800_000,
+    absoluteExpiresAt: now + 43_200_000,
+    cookieMaxAge: null,
+    version: 0,
+    meta: {},
+    ...overrides,
+  };
+}
+
+describe("memory-codec", () => {
+  it("packs a minimal signed-in session into ~51 one-byte characters", () => {
+    const held = encodeRecord(record());
+    expect(held.startsWith("P")).toBe(true);
+    expect(held.length).toBe(1 + 24 + JSON.stringify([{ userId: "user-1" }]).length);
+    expect(decodeRecord(held)).toStrictEqual(record());
+  });
+
+  it.each([
+    ["anonymous", record({ userId: null, data: { cart: [1] } })],
+    ["anonymous with a data.userId", record({ userId: null })],
+    ["a userId other than data.userId", record({ userId: "42", data: { uid: 42, userId: "someone" } })],
+    ["a userId with no data.userId", record({ userId: "42", data: { uid: 42 } })],
+    ["defaults in the middle", record({ version: 0, cookieMaxAge: 86_400_000, meta: { ip: "::1" } })],
+    ["every field set", record({ version: 7, cookieMaxAge: 1, meta: { ip: "203.0.113.1", userAgent: "UA 🦊" }, data: { userId: "user-1", "ключ": "\u0000\u2028" } })],
+    ["times at the packed limits", record({ createdAt: 0, touchedAt: 2 ** 48 - 1, idleExpiresAt: 255, absoluteExpiresAt: 2 ** 24 })],
+    ["hostile data keys", record({ data: JSON.parse('{"userId":"user-1","__proto__":{"x":1},"constructor":"c","prototype":1,"hasOwnProperty":"h"}') as Record<string, unknown> })],
+  ])("round-trips %s exactly", (_name, value) => {
+    const decoded = decodeRecord(encodeRecord(value));
+    expect(decoded).toStrictEqual(value);
+    expect(Object.keys(decoded.data)).toEqual(Object.keys(value.data));
+    expect(expiresAtOfHeld(encodeRecord(value))).toBe(Math.min(value.idleExpiresAt, value.absoluteExpiresAt));
+  });
+
+  it("keeps times it cannot pack (fractional, negative, past 2^48) in the generic form, exactly", () => {
+    for (const value of [record({ touchedAt: now + 0.5 }), record({ createdAt: -1 }), record({ absoluteExpiresAt: 2 ** 48 })]) {
+      const held = encodeRecord(value);
+      expect(held.startsWith("J")).toBe(true);
+      expect(decodeRecord(held)).toStrictEqual(value);
+      expect(expiresAtOfHeld(held)).toBe(Math.min(value.idleExpiresAt, value.absoluteExpiresAt));
+    }
+  });
+
+  it("a non-finite time reads back as NaN, which no liveness check passes", () => {
+    const held = encodeRecord(record({ idleExpiresAt: Number.POSITIVE_INFINITY, absoluteExpiresAt: Number.NaN }));
+    expect(expiresAtOfHeld(held) > now).toBe(false);
+  });
+
+  it("every call hands out a fresh copy", () => {
+    const held = encodeRecord(record({ data: { userId: "user-1", cart: ["a"] } }));
+    const first = decodeRecord(held);
+    (first.data.cart as string[]).push("b");
+    expect(decodeRecord(held).data.cart).toEqual(["a"]);
+  });
+});
