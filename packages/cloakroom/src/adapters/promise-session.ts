@@ -6,6 +6,9 @@
 import { Session, type SessionHandle } from "../core/session.js";
 import type { SessionData } from "../core/types.js";
 
+/** The type of a data key: as declared in `SessionData` (declaration merging), else unknown. */
+export type DataValue<K extends string> = K extends keyof SessionData ? SessionData[K] : unknown;
+
 /** A session of the Promise-only adapters. */
 export class PromiseSession extends Session {
   /** The engine's factory (SessionManager.loadNow's `create`). */
@@ -18,9 +21,8 @@ export class PromiseSession extends Session {
     return this.id;
   }
 
-  /** A data value (`session.get("userId")` is `session.userId`). */
-  get<K extends keyof SessionData & string>(key: K): SessionData[K] | undefined;
-  get<T = unknown>(key: string): T | undefined;
+  /** A data value (`session.get("userId")` is `session.userId`); typed for keys declared in `SessionData`. */
+  get<K extends string>(key: K): DataValue<K> | undefined;
   get(key: string): unknown {
     return this.#isReserved(key) ? undefined : this[key];
   }
@@ -29,8 +31,7 @@ export class PromiseSession extends Session {
    * Set a data value (`session.set("userId", id)` is `session.userId = id`, and rotates the ticket as a login).
    * @throws {TypeError} for a name that is not data (a method, `id`, `cookie`)
    */
-  set<K extends keyof SessionData & string>(key: K, value: SessionData[K]): void;
-  set(key: string, value: unknown): void;
+  set<K extends string>(key: K, value: DataValue<K>): void;
   set(key: string, value: unknown): void {
     if (this.#isReserved(key)) throw new TypeError(`"${key}" is a member of the session, not a data key`);
     this[key] = value;
