@@ -2,7 +2,6 @@
  * The real stores the adapter suites run on, each opened fresh and removed afterwards, and a store whose server is
  * gone (a RedisStore on a port nothing listens on) for the fail-closed tests.
  */
-import net from "node:net";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { MemoryStore } from "../../src/stores/memory.js";
@@ -10,7 +9,7 @@ import { PostgresStore } from "../../src/stores/postgres.js";
 import { RedisStore } from "../../src/stores/redis.js";
 import { SqliteStore } from "../../src/stores/sqlite.js";
 import type { SessionStore } from "../../src/core/types.js";
-import { DATABASE_URL, REDIS_URL, postgresReachable, redisReachable, uniqueSuffix } from "../servers.js";
+import { DATABASE_URL, REDIS_URL, closedPort, postgresReachable, redisReachable, uniqueSuffix } from "../servers.js";
 
 /** A store for one suite, and how to remove what it wrote. */
 export interface OpenedStore {
@@ -72,18 +71,6 @@ export const BACKENDS: Backend[] = [
     },
   },
 ];
-
-/** A port on 127.0.0.1 that nothing listens on (bound once, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A RedisStore whose server is unreachable: every call rejects promptly, as a real outage does. */
 export async function openDeadStore(): Promise<OpenedStore> {
