@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^cloakroom$/, replacement: src("index.ts") },
-      { find: /^cloakroom\/express$/, replacement: src("adapters/express.ts") },
+      { find: /^cloakroom\/(express|fastify|hono)$/, replacement: src("adapters/$1.ts") },
       { find: /^cloakroom\/(sqlite|redis|postgres|memcached|cached)$/, replacement: src("stores/$1.ts") },
       { find: /^cloakroom\/auth$/, replacement: src("auth/index.ts") },
       { find: /^cloakroom\/testing$/, replacement: src("testing/index.ts") },

@@ -22,7 +22,8 @@ const SMALL = Number(process.env.BENCH_INSTRUCTIONS_SMALL ?? 1000);
 const LARGE = Number(process.env.BENCH_INSTRUCTIONS_LARGE ?? 3000);
 /** Concurrent connections of the load: with 1, requests arrive one at a time, so no batching changes the count. */
 const CONNECTIONS = Number(process.env.BENCH_INSTRUCTIONS_CONNECTIONS ?? 10);
-const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-cached", "cr-postgres"];
+const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-cached", "cr-postgres",
+  "fastify", "fastify-floor", "fastify-session", "cr-fastify", "hono", "hono-floor", "cr-hono"];
 
 /** Total instructions of one server run that served `amount` requests, or a reason it could not run. */
 async function countRun(id: string, amount: number, load: LoadGenerator): Promise<number | string> {
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
   // and counts more; with it, the collections depend on what the code allocates only. Fixed hash and random seeds:
   // otherwise every process probes its hash tables (strings, Maps, WeakMaps' identity hashes) differently.
   process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1`.trim();
-  const ids = process.argv[2]?.split(",") ?? DEFAULT_IDS;
+  // The setups: `-- ids` or BENCH_ONLY (both comma lists), else all of them.
+  const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;
   const services = await detectServices();
   const load = await startLoadGenerator();
   const rows: { id: string; label: string; perRequest: number | null; note: string }[] = [];
@@ -107,20 +109,22 @@ async function main(): Promise<void> {
       ]),
     ),
     "",
-    ...targetsOf(rows, bare),
+    ...targetsOf(rows),
     "V8 runs with --single-threaded (compiler and GC on the main thread): two runs of one setup agree within about 0.5 %.",
   ].join("\n");
   console.log(`\n${markdown}`);
   await writeSection("instructions", markdown, { small: SMALL, large: LARGE, rows });
 }
 
-/** Issue 11's targets, read off this run's rows (never asserted: a benchmark, not a test). */
-function targetsOf(rows: { id: string; perRequest: number | null }[], bare: number | null): string[] {
+/** Issues 11's and 12's targets, read off this run's rows (never asserted: a benchmark, not a test). */
+function targetsOf(rows: { id: string; perRequest: number | null }[]): string[] {
   const cost = (id: string): number | null => rows.find((r) => r.id === id)?.perRequest ?? null;
-  const ratio = (id: string): number | null => (bare === null || cost(id) === null ? null : bare / cost(id)!);
   const lines: string[][] = [];
-  const atLeast = (label: string, id: string, threshold: number): void => {
-    const r = ratio(id);
+  /** `id` at least `threshold` times as fast as `than` (than's instructions ÷ id's). */
+  const times = (label: string, id: string, than: string, threshold: number): void => {
+    const a = cost(id);
+    const b = cost(than);
+    const r = a === null || b === null ? null : b / a;
     lines.push([label, r === null ? "not measured" : `${r.toFixed(2)}×`, r === null ? "—" : r >= threshold ? "met" : "missed"]);
   };
   const cheaper = (label: string, id: string, than: string): void => {
@@ -128,14 +132,18 @@ function targetsOf(rows: { id: string; perRequest: number | null }[], bare: numb
     const b = cost(than);
     lines.push([label, a === null || b === null ? "not measured" : `${Math.round(a / 1000)}k vs ${Math.round(b / 1000)}k`, a === null || b === null ? "—" : a < b ? "met" : "missed"]);
   };
-  atLeast("MemoryStore ≥ 0.95× bare Express", "cr-memory", 0.95);
-  atLeast("SqliteStore ≥ 0.88× bare Express", "cr-sqlite", 0.88);
-  atLeast("Redis + local cache ≥ 0.93× bare Express", "cr-redis-cached", 0.93);
-  atLeast("RedisStore ≥ 0.80× bare Express", "cr-redis", 0.8);
-  atLeast("PostgresStore ≥ 0.70× bare Express", "cr-postgres", 0.7);
+  times("MemoryStore ≥ 0.95× bare Express", "cr-memory", "bare", 0.95);
+  times("SqliteStore ≥ 0.88× bare Express", "cr-sqlite", "bare", 0.88);
+  times("Redis + local cache ≥ 0.93× bare Express", "cr-redis-cached", "bare", 0.93);
+  times("RedisStore ≥ 0.80× bare Express", "cr-redis", "bare", 0.8);
+  times("PostgresStore ≥ 0.70× bare Express", "cr-postgres", "bare", 0.7);
   cheaper("RedisStore cheaper than express-session + connect-redis", "cr-redis", "es-redis");
   for (const id of ["cr-memory", "cr-sqlite", "cr-redis-cached"]) cheaper(`${id} cheaper than the jose JWT setup`, id, "jwt");
-  return ["Targets (issue 11):", "", markdownTable(["target", "this run", ""], lines), ""];
+  // Issue 12: each framework's adapter against that framework without sessions, and against @fastify/session.
+  times("cloakroom/fastify ≥ 0.90× bare Fastify", "cr-fastify", "fastify", 0.9);
+  times("cloakroom/fastify ≥ 1.5× @fastify/session", "cr-fastify", "fastify-session", 1.5);
+  times("cloakroom/hono ≥ 0.90× bare Hono", "cr-hono", "hono", 0.9);
+  return ["Targets (issues 11 and 12):", "", markdownTable(["target", "this run", ""], lines), ""];
 }
 
 main().catch((error: unknown) => {

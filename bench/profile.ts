@@ -6,6 +6,7 @@
 import { readdir, readFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { RESULTS_DIR } from "./lib/report.js";
+import { SCENARIOS } from "./lib/scenarios.js";
 import { login, loginMany, startLoadGenerator, startServer } from "./lib/processes.js";
 
 interface ProfileNode {
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     }
     let result;
     try {
-      const cookies = id === "bare" ? ["none=1"] : workload === "mix" ? await loginMany(server.port, 2000) : [await login(server.port, "user-profile")];
+      const cookies = SCENARIOS.find((s) => s.id === id)?.authless ? ["none=1"] : workload === "mix" ? await loginMany(server.port, 2000) : [await login(server.port, "user-profile")];
       await load.run({ port: server.port, workload, cookies, duration: 2, connections: 10 }); // warm-up
       result = await load.run({ port: server.port, workload, cookies, duration: seconds, connections: 10 });
     } finally {

@@ -6,6 +6,8 @@
  * plus POST /cart, which modifies the session (the 10 % of the mixed workload). The password check is left out:
  * bcrypt would dominate the login cost and measure bcrypt, not sessions.
  *
+ * The Fastify and Hono setups run the same routes on their framework (lib/framework-servers.ts).
+ *
  * Env knobs (used by the extra scripts): BENCH_COUNT=1 counts store calls, BENCH_LOOP=1 records event-loop delay,
  * BENCH_PREFILL=N stores N filler sessions through the store API before listening.
  */
@@ -17,6 +19,7 @@ import { SignJWT, jwtVerify } from "jose";
 import { SECRET, SkipScenario, buildSetup, firstLine, type SessionSetup } from "./lib/scenarios.js";
 import { countStoreCalls, type CallCounts } from "./lib/instrument.js";
 import { prefillStore } from "./lib/prefill.js";
+import { FASTIFY_SETUPS, HONO_SETUPS, portOf, serveFramework } from "./lib/framework-servers.js";
 
 const id = process.argv[2] ?? "bare";
 
@@ -36,6 +39,15 @@ function delayMs(nanoseconds: number): number {
 }
 
 async function main(): Promise<void> {
+  if (FASTIFY_SETUPS.includes(id) || HONO_SETUPS.includes(id)) {
+    const running = await serveFramework(id).catch((error: unknown) => {
+      console.log(`skip ${firstLine(error)}`);
+      process.exit(0);
+    });
+    console.log(`ready ${portOf(running.server)}`);
+    stopOnSignal(running.close);
+    return;
+  }
   let setup: SessionSetup;
   try {
     setup = await buildSetup(id);
@@ -80,10 +92,17 @@ async function main(): Promise<void> {
     console.log(`ready ${(server.address() as AddressInfo).port}`);
   });
   server.keepAliveTimeout = 60_000;
-  const stop = (): void => {
+  stopOnSignal(async () => {
     server.close();
     server.closeAllConnections();
-    setup.close().catch(() => {}).finally(() => process.exit(0));
+    await setup.close();
+  });
+}
+
+/** Exit on SIGTERM, SIGINT or the parent's disconnect, after `close` (the setup's clean-up). */
+function stopOnSignal(close: () => Promise<void>): void {
+  const stop = (): void => {
+    close().catch(() => {}).finally(() => process.exit(0));
     // Removing a million bench keys from Redis takes a while; give up after a minute rather than hang.
     setTimeout(() => process.exit(0), 60_000).unref();
   };

@@ -51,6 +51,14 @@ export const SCENARIOS: Scenario[] = [
   { id: "cr-redis-cached", label: "cloakroom + Redis + local cache", side: "ours", matches: "es-redis", needs: ["redis"] },
   { id: "cr-postgres", label: "cloakroom + PostgresStore", side: "ours", matches: "es-redis", needs: ["postgres"] },
   { id: "cr-memcached", label: "cloakroom + MemcachedStore", side: "ours", matches: "es-redis", needs: ["memcached"] },
+  // Other frameworks (issue 12), served by lib/framework-servers.ts; "matches" is the row the target compares with.
+  { id: "fastify", label: "Fastify 5, no session", side: "baseline", needs: [], authless: true },
+  { id: "fastify-floor", label: "Fastify + a session plugin's binding only (decorated request, onRequest and onSend hooks)", side: "baseline", needs: [], authless: true },
+  { id: "fastify-session", label: "@fastify/session + @fastify/cookie + its MemoryStore", side: "peer", needs: [] },
+  { id: "cr-fastify", label: "cloakroom/fastify + MemoryStore", side: "ours", matches: "fastify-session", needs: [] },
+  { id: "hono", label: "Hono 4 on @hono/node-server, no session", side: "baseline", needs: [], authless: true },
+  { id: "hono-floor", label: "Hono + a session middleware's binding only (a context variable)", side: "baseline", needs: [], authless: true },
+  { id: "cr-hono", label: "cloakroom/hono + MemoryStore", side: "ours", matches: "hono", needs: [] },
 ];
 
 /** Thrown when a setup cannot run here (missing server, store not built yet); the scenario is listed as skipped. */

@@ -5,6 +5,8 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     express: "src/adapters/express.ts",
+    fastify: "src/adapters/fastify.ts",
+    hono: "src/adapters/hono.ts",
     sqlite: "src/stores/sqlite.ts",
     redis: "src/stores/redis.ts",
     postgres: "src/stores/postgres.ts",
@@ -20,5 +22,5 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   splitting: true,
-  external: ["better-sqlite3", "ioredis", "pg", "memcache-client", "argon2", "bcryptjs", "rate-limiter-flexible", "vitest"],
+  external: ["better-sqlite3", "ioredis", "pg", "memcache-client", "argon2", "bcryptjs", "rate-limiter-flexible", "vitest", "fastify", "fastify-plugin", /^hono(\/|$)/],
 });

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { closedPort } from "../../../packages/cloakroom/test/servers.js";
 
 /** Server processes still running, killed if the test process exits without cleaning up (a crash, a hard timeout). */
 const running = new Set<ChildProcess>();
@@ -73,16 +74,7 @@ export function findPostgresBin(): string | null {
 }
 
 /** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = closedPort;
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -47,3 +47,32 @@ describe.skipIf(!built)("the built package", () => {
     expect(out).toBe("function function function u");
   });
 });
+
+const fastifyFlow = `
+  const app = Fastify();
+  await app.register(cloakroom, { secret: "dist-test-secret-0123456789abcdefghij" });
+  app.get("/login", async (request) => { request.session.userId = "u"; return "in"; });
+  app.get("/me", async (request) => String(request.session.userId ?? "anonymous"));
+  const cookie = String((await app.inject({ url: "/login" })).headers["set-cookie"]).split(";")[0];
+  console.log(typeof app.sessionManager.listUserSessions, (await app.inject({ url: "/me", headers: { cookie } })).body);
+  await app.close();`;
+
+const honoFlow = `
+  const app = new Hono();
+  app.use(session({ secret: "dist-test-secret-0123456789abcdefghij" }));
+  app.get("/login", (c) => { c.var.session.userId = "u"; return c.text("in"); });
+  app.get("/me", (c) => c.text(String(c.get("session").userId ?? "anonymous")));
+  const cookie = (await app.request("/login")).headers.getSetCookie()[0].split(";")[0];
+  console.log(typeof session, await (await app.request("/me", { headers: { cookie } })).text());`;
+
+describe.skipIf(!built)("the built package's Fastify and Hono adapters", () => {
+  it("cloakroom/fastify from an ES module and from CommonJS", () => {
+    expect(run("fastify.mjs", `import Fastify from "fastify"; import cloakroom from "cloakroom/fastify";\n${fastifyFlow}`)).toBe("function u");
+    expect(run("fastify.cjs", `const Fastify = require("fastify"); const cloakroom = require("cloakroom/fastify");\n(async () => {${fastifyFlow}})();`)).toBe("function u");
+  });
+
+  it("cloakroom/hono from an ES module and from CommonJS", () => {
+    expect(run("hono.mjs", `import { Hono } from "hono"; import { session } from "cloakroom/hono";\n${honoFlow}`)).toBe("function u");
+    expect(run("hono.cjs", `const { Hono } = require("hono"); const { session } = require("cloakroom/hono");\n(async () => {${honoFlow}})();`)).toBe("function u");
+  });
+});

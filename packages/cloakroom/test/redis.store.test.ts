@@ -3,14 +3,13 @@
  * for this file, then what only this backend has (native TTL = policy, glob-safe prefixes, the user index's crash
  * story on Cluster, failing fast when Redis is down).
  */
-import net from "node:net";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord, SessionStore } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
 import { runStoreContract } from "../src/testing/index.js";
 import { redisClusterBinariesAvailable, startRedisCluster, type RedisClusterHandle } from "./redis-cluster.js";
-import { REDIS_URL, redisReachable, uniqueSuffix } from "./servers.js";
+import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
 const clusterRunnable = await redisClusterBinariesAvailable();
@@ -49,17 +48,6 @@ function recordAt(now: number, overrides: Partial<SessionRecord> = {}): SessionR
 }
 
 /** A loopback port with nothing listening on it. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Every key under `prefix` on every master (SCAN, like the store; for assertions only). */
 async function keysUnder(nodes: Redis[], prefix: string): Promise<string[]> {
   const found: string[] = [];

@@ -5,6 +5,10 @@
 import express from "express";
 import session, { type SessionOptions } from "cloakroom/express";
 import { MemoryStore, SessionManager, type SessionRecord, type SessionStore } from "cloakroom";
+import Fastify from "fastify";
+import cloakroom from "cloakroom/fastify";
+import { Hono } from "hono";
+import { session as honoSession, type SessionEnv } from "cloakroom/hono";
 
 declare module "cloakroom" {
   interface SessionData {
@@ -45,3 +49,32 @@ const store: SessionStore = new MemoryStore();
 const manager = new SessionManager({ store, secret: "s".repeat(32) });
 const record: Promise<SessionRecord | null> = store.get("key");
 void [noSecret, manager, record];
+
+// cloakroom/fastify: request.session and fastify.sessionManager are typed by registering the plugin's module.
+const fastify = Fastify();
+void fastify.register(cloakroom, { secret: "x".repeat(32), store: new MemoryStore() });
+fastify.get("/", async (request) => {
+  const cart: string[] | undefined = request.session.get("typeTestCart");
+  request.session.set("typeTestCart", ["pear"]);
+  // @ts-expect-error -- set() keeps a declared key's type
+  request.session.set("typeTestCart", 42);
+  request.session.typeTestCart = ["plum"];
+  delete request.session.typeTestCart;
+  const done: Promise<void> = request.session.regenerate(["typeTestCart"]);
+  const id: string | null = request.session.sessionId;
+  const devices: Promise<unknown[]> = fastify.sessionManager.listUserSessions("u");
+  return [cart, done, id, devices, await request.session.save()];
+});
+// @ts-expect-error -- secret is required
+void fastify.register(cloakroom, {});
+
+// cloakroom/hono: c.var.session is typed through the SessionEnv Variables.
+const hono = new Hono<SessionEnv>();
+hono.use(honoSession({ secret: "x".repeat(32) }));
+hono.get("/", async (c) => {
+  const cart: string[] | undefined = c.var.session.typeTestCart;
+  // @ts-expect-error -- a declared key keeps its type
+  c.get("session").typeTestCart = 42;
+  await c.var.session.destroy();
+  return c.text(String(cart?.length));
+});

@@ -5,16 +5,15 @@
  */
 import type { IncomingMessage } from "node:http";
 import { resolveCookie, type CookieOptions } from "../core/cookie.js";
-import { SessionManager, isSessionStore, type SessionManagerOptions } from "../core/manager.js";
+import type { SessionManager, SessionManagerOptions } from "../core/manager.js";
 import { SessionCookie } from "../core/session-cookie.js";
-import { resolveTimeoutPolicy, type TimeoutPolicy } from "../core/timeouts.js";
 import type { SessionStore } from "../core/types.js";
-import { LegacyStoreAdapter, isLegacyStore, type LegacyStore } from "../stores/legacy.js";
+import type { LegacyStore } from "../stores/legacy.js";
 import { MemoryStore } from "./express-memory-store.js";
+import { createManager, legacyView, policyOf, resolveCommonOptions, resolveEngineStore, warnIfProcessLocal, type AdapterOptions } from "./options.js";
 
 /** Options: express-session 1.19's, plus idleTimeout, absoluteTimeout, touchAfter and identityKey. */
-export interface SessionOptions
-  extends Omit<SessionManagerOptions, "store" | "cookie" | "hashKeys" | "randomBytes" | "secret" | "genid" | "client" | "parsedCookies"> {
+export interface SessionOptions extends Omit<AdapterOptions<IncomingMessage>, "secret" | "store" | "cookie"> {
   /**
    * One secret or several (the first signs, all verify). Without it, cookie-parser's `req.secret` is used, as in
    * express-session (deprecated there too); at least 32 characters when NODE_ENV=production.
@@ -22,14 +21,10 @@ export interface SessionOptions
   secret?: SessionManagerOptions["secret"];
   /** A SessionStore, `session.MemoryStore`, or any express-session store (connect-redis, …). @default new session.MemoryStore() */
   store?: SessionStore | LegacyStore | MemoryStore;
-  /** Cookie name. @default "__Host-sid" over HTTPS, "sid" over HTTP (express-session: "connect.sid") */
-  name?: string;
-  /** express-session's undocumented alias of `name`. */
+  /** express-session's undocumented alias of `name` (whose default is "sid" here, "connect.sid" there). */
   key?: string;
   /** Cookie attributes, or a function of the request returning them (express-session 1.19). */
   cookie?: CookieOptions | ((req: IncomingMessage) => CookieOptions);
-  /** Make the ticket yourself (express-session's genid). Entropy is then your responsibility. */
-  genid?: (req: IncomingMessage) => string;
   /** Trust X-Forwarded-Proto (true), never (false), or follow Express's "trust proxy" (undefined). */
   proxy?: boolean;
   /** What happens when `req.session` is deleted or set to null: keep the stored session or destroy it. @default "keep" */
@@ -136,34 +131,18 @@ export class Engines {
  * @throws {TypeError} naming the option, for bad configuration
  */
 export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
-  if (!options || typeof options !== "object") throw new TypeError("options must be an object");
-  if (options.genid !== undefined && typeof options.genid !== "function") throw new TypeError("genid option must be a function");
+  const common = resolveCommonOptions(options, ["key", "proxy", "unset"]);
   if (options.unset !== undefined && options.unset !== "keep" && options.unset !== "destroy") {
     throw new TypeError("unset option must be \"destroy\" or \"keep\"");
   }
-  if (Array.isArray(options.secret) && options.secret.length === 0) throw new TypeError("secret option array must contain one or more strings");
-  const name = options.name || options.key || undefined;
+  const { name, cookie: staticCookie, engine } = common;
   const cookieOption = typeof options.cookie === "function" ? options.cookie : undefined;
-  const staticCookie: CookieOptions = cookieOption ? {} : { ...(options.cookie as CookieOptions | undefined) };
-  if (name !== undefined) staticCookie.name = name;
   const given = options.store ?? new MemoryStore();
-  if (given instanceof MemoryStore && process.env.NODE_ENV === "production") {
-    console.warn("cloakroom: MemoryStore keeps sessions in this process only; use a shared store when running several instances.");
-  }
+  warnIfProcessLocal(given instanceof MemoryStore);
   if (options.secret === undefined) process.emitWarning("cloakroom/express: req.secret; provide secret option", "DeprecationWarning");
 
-  const { store: _store, name: _name, key: _key, cookie: _cookie, genid, proxy, unset: _unset, secret, ...engineOptions } = options;
-  const build = (signWith: NonNullable<SessionManagerOptions["secret"]>, store: SessionStore, hashKeys: boolean): SessionManager =>
-    new SessionManager({
-      ...engineOptions,
-      secret: signWith,
-      store,
-      cookie: staticCookie,
-      hashKeys,
-      genid: genid as ((request: unknown) => string) | undefined,
-      client: clientOf,
-      parsedCookies: parsedCookiesOf,
-    });
+  const build = (secret: NonNullable<SessionManagerOptions["secret"]>, store: SessionStore, hashKeys: boolean): SessionManager =>
+    createManager(common, { secret, store, hashKeys, client: clientOf, parsedCookies: parsedCookiesOf });
 
   let engineStore: SessionStore;
   let hashKeys = true;
@@ -171,35 +150,14 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   if (given instanceof MemoryStore) {
     engineStore = MemoryStore.nativeOf(given);
     let view: SessionStore | null = null;
-    face = { store: given, view: () => (view ??= legacyView(given, options, staticCookie)) };
-  } else if (isSessionStore(given)) {
-    engineStore = given;
-  } else if (isLegacyStore(given)) {
-    engineStore = legacyView(given, options, staticCookie);
-    hashKeys = false;
+    face = { store: given, view: () => (view ??= legacyView(given, engine, staticCookie)) };
   } else {
-    throw new TypeError("store option must be a SessionStore or an express-session store (get/set/destroy)");
+    ({ store: engineStore, hashKeys } = resolveEngineStore(given, engine, staticCookie));
   }
-  const engines = new Engines(build, secret, engineStore, hashKeys, face);
+  const engines = new Engines(build, options.secret, engineStore, hashKeys, face);
   if (given instanceof MemoryStore) configureFace(given, options, staticCookie);
   const events = typeof (given as Partial<StoreEvents>).on === "function" ? (given as StoreEvents) : undefined;
-  return { engines, store: given, proxy, cookieOption, name, cookiePath: staticCookie.path ?? "/", events };
-}
-
-/** An express-session store (or `session.MemoryStore`'s callback face) behind the SessionStore contract. */
-function legacyView(store: LegacyStore, options: SessionOptions, cookie: CookieOptions): SessionStore {
-  const policy = policyOf(options, cookie);
-  return new LegacyStoreAdapter(store, {
-    idleTimeout: policy.idleTimeout,
-    absoluteTimeout: policy.absoluteTimeout,
-    ...(options.identityKey ? { identityKey: options.identityKey } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
-}
-
-/** The lifetimes the engine will use, so sessions written through a store's own API get them too. */
-function policyOf(options: SessionOptions, cookie: CookieOptions): TimeoutPolicy {
-  return resolveTimeoutPolicy(options, typeof cookie.maxAge === "number" ? cookie.maxAge : null);
+  return { engines, store: given, proxy: options.proxy, cookieOption, name, cookiePath: staticCookie.path ?? "/", events };
 }
 
 /** Give `session.MemoryStore`'s face the lifetimes and the cookie attributes of this middleware. */

@@ -14,6 +14,7 @@ import { Exchange, type ExchangeSettings } from "./express-exchange.js";
 import { MemoryStore } from "./express-memory-store.js";
 import { resolveSessionOptions, type SessionOptions, type SessionRequest } from "./express-options.js";
 import { ExpressSession } from "./express-session.js";
+import { forwardedHttps } from "./options.js";
 import { Store } from "./express-store.js";
 import { SessionCookie } from "../core/session-cookie.js";
 
@@ -33,9 +34,7 @@ function isSecure(req: SessionRequest, proxy: boolean | undefined): boolean {
   if ((req.socket as { encrypted?: boolean }).encrypted) return true;
   if (proxy === false) return false;
   if (proxy !== true) return req.secure === true;
-  const header = req.headers["x-forwarded-proto"];
-  const first = (Array.isArray(header) ? header[0] : header)?.split(",")[0]?.trim().toLowerCase();
-  return first === "https";
+  return forwardedHttps(req.headers["x-forwarded-proto"]);
 }
 
 /**

@@ -1,0 +1,112 @@
+/**
+ * `cloakroom/hono` — session middleware for Hono 4: `app.use(session({ secret }))`, the session at
+ * `c.get("session")` / `c.var.session` (property access, @fastify/session's method names, Promise-only), the
+ * Set-Cookie line through Hono's context. Tested on @hono/node-server; all session logic lives in core/.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { CookieOptions } from "../core/cookie.js";
+import { SessionStoreUnavailableError } from "../core/errors.js";
+import type { ClientFacts } from "../core/manager-helpers.js";
+import type { RequestContext, SessionManager } from "../core/manager.js";
+import type { SessionData, SessionStore } from "../core/types.js";
+import { createManager, forwardedHttps, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
+import { PromiseSession } from "./promise-session.js";
+
+/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie`, `genid`), plus `proxy`. */
+export interface HonoSessionOptions extends AdapterOptions<Context> {
+  /** Trust X-Forwarded-Proto from a proxy in front (true), or only the connection itself. @default false */
+  proxy?: boolean;
+}
+
+/** `c.var.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`, Promise lifecycle methods. */
+export type HonoSession = PromiseSession & Partial<SessionData>;
+
+/** The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. */
+export interface SessionEnv {
+  Variables: { session: HonoSession };
+}
+
+/** The middleware, with the engine attached for device lists and revocation. */
+export type SessionMiddleware = MiddlewareHandler<SessionEnv> & { manager: SessionManager };
+
+/** The Node.js request under @hono/node-server (its `c.env.incoming`), whose headers cost nothing to read. */
+function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/** The client's address for a new record's meta, where the runtime tells it (@hono/node-server's socket). */
+function clientOf(request: unknown): ClientFacts {
+  return { ip: incomingOf(request as Context)?.socket?.remoteAddress };
+}
+
+/**
+ * Create the session middleware.
+ * @throws {TypeError} naming the option, for bad configuration
+ * @example
+ * import { Hono } from "hono";
+ * import { session, type SessionEnv } from "cloakroom/hono";
+ * const app = new Hono<SessionEnv>();
+ * app.use(session({ secret: process.env.SESSION_SECRET! }));
+ * app.post("/login", (c) => { c.var.session.userId = user.id; return c.text("Logged in"); }); // ticket rotated
+ */
+export function session(options: HonoSessionOptions): SessionMiddleware {
+  const common = resolveCommonOptions(options, ["proxy"]);
+  const { store, hashKeys } = resolveEngineStore(options.store, common.engine, common.cookie);
+  const manager = createManager(common, { secret: options.secret, store, hashKeys, client: clientOf });
+  const proxy = options.proxy === true;
+
+  const middleware = async function cloakroomSession(c: Context<SessionEnv>, next: () => Promise<void>): Promise<void> {
+    const incoming = incomingOf(c);
+    const headers = incoming?.headers;
+    const context: RequestContext = {
+      cookieHeader: headers ? headers.cookie : c.req.header("cookie"),
+      // On Node, the socket says whether the connection is TLS; the URL's scheme can come from the client.
+      secure: (proxy && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
+        (incoming ? (incoming.socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
+      userAgent: headers ? headers["user-agent"] : c.req.header("user-agent"),
+      request: c,
+    };
+    let loaded: PromiseSession | Promise<PromiseSession> = manager.loadNow(context, PromiseSession.create);
+    try {
+      if (loaded instanceof Promise) loaded = await loaded;
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const session: HonoSession = loaded;
+    c.set("session", session);
+    await next();
+    const plan = manager.decide(session);
+    let line = plan.setCookie;
+    if (plan.call.op !== "none") {
+      try {
+        line = await manager.commit(session, plan);
+      } catch (error) {
+        // Fail closed, without the route's headers or cookies: the client must not believe the session was written.
+        // The answer is made here (Hono's onError would merge the route's headers back in); c.error tells outer middleware.
+        c.res = undefined;
+        c.res = new Response("Service Unavailable", { status: 503, headers: { "content-type": "text/plain; charset=UTF-8", "cache-control": "no-store" } });
+        c.error = unavailable(error);
+        return;
+      }
+    }
+    if (line !== null) {
+      c.header("set-cookie", line, { append: true });
+      // A response that sets a session cookie must never be stored by a shared cache (ASVS 5.0 V14.3.2).
+      c.header("cache-control", "no-store");
+    }
+  } as SessionMiddleware;
+  middleware.manager = manager;
+  return middleware;
+}
+
+/** A store failure as Hono's HTTPException (503, the cause kept), for the app's `onError`; anything else as it is. */
+function unavailable(error: unknown): Error {
+  if (error instanceof SessionStoreUnavailableError) return new HTTPException(503, { message: "Service Unavailable", cause: error });
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export default session;
+export { PromiseSession as Session };
+export type { CookieOptions, SessionStore, SessionManager };

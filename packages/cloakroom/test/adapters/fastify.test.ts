@@ -1,0 +1,132 @@
+/**
+ * What only cloakroom/fastify has: @fastify/session's method names on `request.session`, `fastify.sessionManager`,
+ * Fastify's trustProxy, the onSend commit beside the route's own cookies, and option errors at register time.
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterAll, describe, expect, it } from "vitest";
+import { MemoryStore } from "cloakroom";
+import cloakroom, { type FastifySessionOptions } from "cloakroom/fastify";
+
+const SECRET = "fastify-adapter-test-secret-0123456789";
+const apps: FastifyInstance[] = [];
+afterAll(async () => {
+  await Promise.all(apps.map((app) => app.close()));
+});
+
+async function build(options: Partial<FastifySessionOptions> = {}, fastifyOptions: object = {}): Promise<FastifyInstance> {
+  const app = Fastify(fastifyOptions);
+  apps.push(app);
+  await app.register(cloakroom, { secret: SECRET, ...options });
+  app.post("/login", async (request, reply) => {
+    request.session.set("userId", "u1");
+    reply.header("set-cookie", "theme=dark; Path=/");
+    return "Logged in";
+  });
+  app.get("/me", async (request) => ({ userId: request.session.get("userId") ?? null, cart: request.session.cart ?? null, id: request.session.sessionId !== null }));
+  app.post("/cart", async (request) => {
+    request.session.cart = 3;
+    await request.session.save();
+    return "saved";
+  });
+  app.post("/regenerate", async (request) => {
+    await request.session.regenerate(["cart"]);
+    return { userId: request.session.userId ?? null, cart: request.session.cart ?? null };
+  });
+  app.post("/reload", async (request) => {
+    request.session.cart = 99;
+    await request.session.reload();
+    return { cart: request.session.cart ?? null };
+  });
+  app.post("/touch", async (request) => {
+    request.session.touch();
+    return "touched";
+  });
+  app.post("/forget", async (request) => {
+    delete request.session.userId;
+    return "forgotten";
+  });
+  app.get("/devices", async (request) => (await app.sessionManager.listUserSessions(String(request.session.userId))).length);
+  await app.ready();
+  return app;
+}
+
+function cookieOf(response: { headers: Record<string, unknown> }): string {
+  const lines = ([] as string[]).concat((response.headers["set-cookie"] as string | string[] | undefined) ?? []);
+  const line = lines.find((l) => /^(__Host-)?sid=/.test(l));
+  if (!line) throw new Error("no session cookie");
+  return line.split(";")[0]!;
+}
+
+describe("cloakroom/fastify", () => {
+  it("get/set/sessionId and save(); the session's cookie goes beside the route's own", async () => {
+    const app = await build();
+    const login = await app.inject({ method: "POST", url: "/login" });
+    const cookie = cookieOf(login);
+    expect(login.headers["set-cookie"]).toEqual(["theme=dark; Path=/", expect.stringMatching(/^sid=s%3A/)]);
+    expect(login.headers["cache-control"]).toBe("no-store");
+    const cart = await app.inject({ method: "POST", url: "/cart", headers: { cookie } });
+    expect([cart.statusCode, cart.headers["set-cookie"]]).toEqual([200, undefined]);
+    expect(JSON.parse((await app.inject({ url: "/me", headers: { cookie } })).body)).toEqual({ userId: "u1", cart: 3, id: true });
+  });
+
+  it("regenerate(ignoreFields) issues a new ticket and keeps only the named fields", async () => {
+    const app = await build();
+    const cookie = cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    await app.inject({ method: "POST", url: "/cart", headers: { cookie } });
+    const regenerated = await app.inject({ method: "POST", url: "/regenerate", headers: { cookie } });
+    expect(JSON.parse(regenerated.body)).toEqual({ userId: null, cart: 3 });
+    const fresh = cookieOf(regenerated);
+    expect(fresh).not.toBe(cookie);
+    expect(JSON.parse((await app.inject({ url: "/me", headers: { cookie } })).body).userId).toBeNull();
+    expect(JSON.parse((await app.inject({ url: "/me", headers: { cookie: fresh } })).body).cart).toBe(3);
+  });
+
+  it("reload() drops unsaved changes; touch() and delete work", async () => {
+    const app = await build();
+    const cookie = cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    expect(JSON.parse((await app.inject({ method: "POST", url: "/reload", headers: { cookie } })).body)).toEqual({ cart: null });
+    expect((await app.inject({ method: "POST", url: "/touch", headers: { cookie } })).statusCode).toBe(200);
+    await app.inject({ method: "POST", url: "/forget", headers: { cookie } });
+    expect(JSON.parse((await app.inject({ url: "/me", headers: { cookie } })).body).userId).toBeNull();
+  });
+
+  it("set() refuses a name that is not data", async () => {
+    const app = Fastify();
+    apps.push(app);
+    await app.register(cloakroom, { secret: SECRET });
+    app.get("/bad", async (request) => {
+      request.session.set("destroy", 1);
+      return "no";
+    });
+    expect((await app.inject({ url: "/bad" })).statusCode).toBe(500);
+  });
+
+  it("fastify.sessionManager lists the user's sessions", async () => {
+    const store = new MemoryStore();
+    const app = await build({ store });
+    const a = cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    expect((await app.inject({ url: "/devices", headers: { cookie: a } })).body).toBe("2");
+    expect(app.sessionManager.store).toBe(store);
+  });
+
+  it("over HTTPS behind a trusted proxy: __Host-sid with Secure; a spoofed X-Forwarded-Proto is ignored without trustProxy", async () => {
+    const trusting = await build({}, { trustProxy: true });
+    const line = ([] as string[]).concat(
+      (await trusting.inject({ method: "POST", url: "/login", headers: { "x-forwarded-proto": "https" } })).headers["set-cookie"] as string,
+    )[1]!;
+    expect(line).toMatch(/^__Host-sid=s%3A.*; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const plain = await build();
+    expect(cookieOf(await plain.inject({ method: "POST", url: "/login", headers: { "x-forwarded-proto": "https" } }))).toMatch(/^sid=/);
+  });
+
+  it.each([
+    [{ secret: undefined }, /secret/],
+    [{ genid: "x" }, /genid option must be a function/],
+    [{ store: { get: 1 } }, /store option/],
+  ])("refuses %j at register time", async (bad, message) => {
+    const app = Fastify();
+    apps.push(app);
+    await expect(app.register(cloakroom, { secret: SECRET, ...(bad as object) } as FastifySessionOptions).ready()).rejects.toThrow(message);
+  });
+});
