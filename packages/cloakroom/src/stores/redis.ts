@@ -157,10 +157,7 @@ export class RedisStore implements SessionStore {
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
   async get(key: string): Promise<SessionRecord | null> {
-    return this.guard("get", async () => {
-      const record = await this.readRecord(this.sessionKey(key));
-      return record === null || expiresAtOf(record) <= this.now() ? null : record;
-    });
+    return this.guard("get", () => this.readRecord(this.sessionKey(key)).then((record) => (record === null || expiresAtOf(record) <= this.now() ? null : record)));
   }
 
   /**
@@ -344,16 +341,17 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  /** The record at a Redis key, of either format, expired or not; `null` when missing. */
-  private async readRecord(sessionKey: string): Promise<SessionRecord | null> {
-    try {
-      const value = await this.client.get(sessionKey);
-      return value === null ? null : decodeRecord(value);
-    } catch (error) {
-      if (!isWrongType(error)) throw error;
-      const hash = await this.client.hgetall(sessionKey);
-      return Object.keys(hash).length === 0 ? null : legacyFieldsToRecord(hash);
-    }
+  /** The record at a Redis key, of either format, expired or not; `null` when missing. One GET on the hot path. */
+  private readRecord(sessionKey: string): Promise<SessionRecord | null> {
+    return this.client.get(sessionKey).then(
+      (value) => (value === null ? null : decodeRecord(value)),
+      (error: unknown) => (isWrongType(error) ? this.readLegacyRecord(sessionKey) : Promise.reject(error)),
+    );
+  }
+
+  private async readLegacyRecord(sessionKey: string): Promise<SessionRecord | null> {
+    const hash = await this.client.hgetall(sessionKey);
+    return Object.keys(hash).length === 0 ? null : legacyFieldsToRecord(hash);
   }
 
   private async legacyExpiresAt(node: Redis, sessionKey: string): Promise<number> {
