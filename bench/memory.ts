@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { BENCH_DIR, isPortOpen } from "./lib/processes.js";
-import { forEachConcurrent, minimalExpressSession, minimalRecord, newSessionId, newStoreKey } from "./lib/fill.js";
+import { anonymousRecord, forEachConcurrent, minimalExpressSession, minimalRecord, newSessionId, newStoreKey } from "./lib/fill.js";
 import { formatBytes, markdownTable, writeSection } from "./lib/report.js";
 import { PREFIX, REDIS_URL, firstLine, makeCloakroomStore } from "./lib/scenarios.js";
 
@@ -83,22 +83,29 @@ async function measureRedis(): Promise<Measured[]> {
   const results: Measured[] = [];
   const now = Date.now();
 
-  // cloakroom RedisStore, through its API.
-  try {
-    const made = await makeCloakroomStore("cr-redis", { prefix: `${PREFIX}memory:` });
-    const store = made.store as unknown as { create(k: string, r: object): Promise<void>; clear(): Promise<void>; close(): Promise<void> };
-    await store.clear();
-    const before = await usedMemory(info);
-    const started = performance.now();
-    await forEachConcurrent(COUNT, 512, (i) => store.create(newStoreKey(), minimalRecord(`user-${i}`, now)));
-    const seconds = (performance.now() - started) / 1000;
-    const after = await usedMemory(info);
-    results.push({ store: "cloakroom RedisStore", where: "Redis used_memory", bytes: (after - before) / COUNT, seconds, note: "record + per-user index set (one user per session)" });
-    await store.clear();
-    await store.close();
-    await made.release();
-  } catch (error) {
-    results.push({ store: "cloakroom RedisStore", where: "Redis used_memory", bytes: null, seconds: 0, note: `skipped: ${firstLine(error)}` });
+  // cloakroom RedisStore, through its API: logged-in sessions (one user each, so each has an index member) and
+  // anonymous ones (no index member).
+  const kinds = [
+    { label: "cloakroom RedisStore, logged in", record: (i: number) => minimalRecord(`user-${i}`, now), note: "record + per-user index member (one user per session)" },
+    { label: "cloakroom RedisStore, anonymous", record: () => anonymousRecord(now), note: "record only (`{ cart: [] }`, no user)" },
+  ];
+  for (const kind of kinds) {
+    try {
+      const made = await makeCloakroomStore("cr-redis", { prefix: `${PREFIX}memory:` });
+      const store = made.store as unknown as { create(k: string, r: object): Promise<void>; clear(): Promise<void>; close(): Promise<void> };
+      await store.clear();
+      const before = await usedMemory(info);
+      const started = performance.now();
+      await forEachConcurrent(COUNT, 512, (i) => store.create(newStoreKey(), kind.record(i)));
+      const seconds = (performance.now() - started) / 1000;
+      const after = await usedMemory(info);
+      results.push({ store: kind.label, where: "Redis used_memory", bytes: (after - before) / COUNT, seconds, note: kind.note });
+      await store.clear();
+      await store.close();
+      await made.release();
+    } catch (error) {
+      results.push({ store: kind.label, where: "Redis used_memory", bytes: null, seconds: 0, note: `skipped: ${firstLine(error)}` });
+    }
   }
 
   // connect-redis, through its API (the way express-session calls it).
@@ -122,6 +129,20 @@ async function measureRedis(): Promise<Measured[]> {
   return results;
 }
 
+/** Issue 13's RedisStore targets: ≤ 256 B anonymous, ≤ 350 B logged in (index included), creation ≤ 1.2× connect-redis. */
+function redisTargets(results: Measured[]): string[] {
+  const row = (store: string): Measured | undefined => results.find((r) => r.store === store && r.bytes !== null);
+  const [loggedIn, anonymous, peer] = [row("cloakroom RedisStore, logged in"), row("cloakroom RedisStore, anonymous"), row("connect-redis")];
+  if (!loggedIn || !anonymous || !peer) return ["RedisStore targets: not measured (Redis not reachable)."];
+  const verdict = (ok: boolean): string => (ok ? "met" : "**missed**");
+  const ratio = loggedIn.seconds / peer.seconds;
+  return [
+    `Targets: RedisStore ≤ 256 B per anonymous session — ${verdict(anonymous.bytes! <= 256)} (${Math.round(anonymous.bytes!)} B); ` +
+      `≤ 350 B per logged-in session with its index member — ${verdict(loggedIn.bytes! <= 350)} (${Math.round(loggedIn.bytes!)} B); ` +
+      `creating them ≤ 1.2× connect-redis's time — ${verdict(ratio <= 1.2)} (${ratio.toFixed(2)}×, logged-in sessions).`,
+  ];
+}
+
 async function main(): Promise<void> {
   const heapArg = process.argv.find((a) => a.startsWith("--heap="));
   if (heapArg) return measureHeap(heapArg.slice("--heap=".length));
@@ -139,6 +160,7 @@ async function main(): Promise<void> {
     ),
     "",
     `Target: cloakroom MemoryStore ≤ ${TARGET_BYTES} B per minimal session — ${ours === null ? "not measured" : ours <= TARGET_BYTES ? `met (${Math.round(ours)} B)` : `**missed** (${Math.round(ours)} B)`}.`,
+    ...redisTargets(results),
     "Keys count: cloakroom keys are 43-character SHA-256 hashes of the ticket, express-session's are 32-character ids.",
   ].join("\n");
   console.log(`\n${markdown}`);

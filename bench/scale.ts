@@ -4,10 +4,22 @@
  * spread over those sessions (GET /dashboard with a random one of them), in interleaved rounds.
  * Env: BENCH_SCALE_SIZES (default 1000,100000,1000000), BENCH_SCALE_SCENARIOS (default cr-memory,cr-redis,es-memory),
  * BENCH_DURATION (default 4), BENCH_ROUNDS (default 2).
+ * For Redis setups the Redis `used_memory` growth over all sizes' sessions is printed too (bytes per stored session).
  */
 import { benchStats, detectServices, loginMany, startLoadGenerator, startServer, type RunningServer } from "./lib/processes.js";
 import { formatRate, markdownTable, median, writeSection } from "./lib/report.js";
-import { SCENARIOS } from "./lib/scenarios.js";
+import { REDIS_URL, SCENARIOS } from "./lib/scenarios.js";
+
+/** Redis's `used_memory` (the server is shared: the figure carries whatever else ran meanwhile). */
+async function redisUsedMemory(): Promise<number> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    return Number(/used_memory:(\d+)/.exec(await client.info("memory"))![1]);
+  } finally {
+    client.disconnect();
+  }
+}
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? "1000,100000,1000000").split(",").map(Number);
 const IDS = (process.env.BENCH_SCALE_SCENARIOS ?? "cr-memory,cr-redis,es-memory").split(",");
@@ -22,6 +34,7 @@ async function main(): Promise<void> {
   const data: Record<string, Record<number, number[]>> = {};
   const cpu: Record<string, Record<number, number[]>> = {};
   const skipped: string[] = [];
+  const memory: string[] = [];
   try {
     for (const id of IDS) {
       const scenario = SCENARIOS.find((s) => s.id === id);
@@ -32,6 +45,7 @@ async function main(): Promise<void> {
         continue;
       }
       const servers: { size: number; server: RunningServer; cookies: string[] }[] = [];
+      const memoryBefore = scenario.needs.includes("redis") ? await redisUsedMemory() : 0;
       for (const size of SIZES) {
         const fillers = Math.max(0, size - LOGGED_IN);
         const t0 = performance.now();
@@ -43,6 +57,12 @@ async function main(): Promise<void> {
         const cookies = await loginMany(server.port, Math.min(LOGGED_IN, size), `scale-${size}`);
         console.log(`  ${id}: ${size.toLocaleString("en")} sessions ready in ${Math.round((performance.now() - t0) / 1000)} s`);
         servers.push({ size, server, cookies });
+      }
+      if (scenario.needs.includes("redis")) {
+        const stored = servers.reduce((sum, s) => sum + s.size, 0);
+        const grown = (await redisUsedMemory()) - memoryBefore;
+        memory.push(`${id}: Redis used_memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB for ${stored.toLocaleString("en")} stored sessions (${Math.round(grown / stored)} B per session)`);
+        console.log(`  ${memory[memory.length - 1]}`);
       }
       data[id] = {};
       cpu[id] = {};
@@ -78,15 +98,16 @@ async function main(): Promise<void> {
   const markdown = [
     "## Throughput vs. stored sessions",
     "",
-    `Read-only GET /dashboard spread over ${LOGGED_IN} logged-in sessions; the rest are filler sessions stored through the store's API. ` +
+    `Read-only GET /dashboard spread over ${LOGGED_IN} logged-in sessions; the rest are filler sessions ${process.env.BENCH_PREFILL_PIPELINE === "1" ? "(RedisStore: pipelined copies of one anonymous session as the store wrote it, BENCH_PREFILL_PIPELINE=1)" : "stored through the store's API"}. ` +
       `${ROUNDS} interleaved rounds × ${DURATION} s, median. Server CPU per request (user + system time / requests) is the ` +
       "noise-robust figure on a shared machine; for Redis it leaves out redis-server's own time.",
     "",
     markdownTable(["setup", "stored sessions", "req/s", `req/s × the ${SIZES[0]!.toLocaleString("en")}-session figure`, "server CPU / request", "CPU × the smallest"], rows),
+    ...(memory.length ? ["", ...memory.map((line) => `- ${line}`)] : []),
     ...(skipped.length ? ["", "Skipped: " + skipped.join("; ")] : []),
   ].join("\n");
   console.log(`\n${markdown}`);
-  await writeSection("scale", markdown, { sizes: SIZES, data, cpuMicrosPerRequest: cpu, skipped });
+  await writeSection("scale", markdown, { sizes: SIZES, data, cpuMicrosPerRequest: cpu, memory, skipped });
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import { parse as parseCookie } from "cookie";
 import { SignJWT, jwtVerify } from "jose";
-import { SECRET, SkipScenario, buildSetup, firstLine, type SessionSetup } from "./lib/scenarios.js";
+import { PREFIX, SECRET, SkipScenario, buildSetup, firstLine, type SessionSetup } from "./lib/scenarios.js";
 import { countStoreCalls, type CallCounts } from "./lib/instrument.js";
 import { prefillStore } from "./lib/prefill.js";
 import { FASTIFY_SETUPS, HONO_SETUPS, portOf, serveFramework } from "./lib/framework-servers.js";
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   }
   const counts: CallCounts | null = process.env.BENCH_COUNT === "1" && setup.store ? countStoreCalls(setup.store) : null;
   const prefill = Number(process.env.BENCH_PREFILL ?? 0);
-  if (prefill > 0 && setup.store) await prefillStore(setup.store, prefill);
+  if (prefill > 0 && setup.store) await prefillStore(setup.store, prefill, { redisPrefix: id === "cr-redis" ? `${PREFIX}${id}:` : undefined });
   const loop = process.env.BENCH_LOOP === "1" ? monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS }) : null;
   loop?.enable();
 

@@ -4,6 +4,9 @@
  * The stores get an injected clock: N sessions are stored "now", the clock moves past their idle timeout, then
  * `sweep()` runs. PostgreSQL rows are multiplied server-side from one row the store wrote (INSERT … SELECT over
  * generate_series), which takes seconds instead of minutes of single inserts.
+ * While the sweep runs, four loops read 100 live sessions (store.get) as fast as they can: the read load the sweep must
+ * not starve. Before it, the bytes on disk per session are printed for SQLite (file + WAL) and PostgreSQL (table,
+ * TOAST and indexes).
  * Env: BENCH_SWEEP_SESSIONS, BENCH_SWEEP_STORES (default cr-memory,cr-sqlite,cr-postgres).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -17,7 +20,30 @@ const COUNT = Number(process.env.BENCH_SWEEP_SESSIONS ?? 1_000_000);
 const IDS = (process.env.BENCH_SWEEP_STORES ?? "cr-memory,cr-sqlite,cr-postgres").split(",");
 const IDLE = 30 * 60_000;
 
-type Store = { create(k: string, r: object): Promise<void>; sweep(): Promise<number>; clear(): Promise<void>; close(): Promise<void> };
+type Store = {
+  create(k: string, r: object): Promise<void>;
+  get(k: string): Promise<object | null>;
+  sweep(): Promise<number>;
+  clear(): Promise<void>;
+  close(): Promise<void>;
+};
+const READERS = 4;
+const LIVE = 100;
+
+/** Read live sessions in READERS loops until `done()`; resolves the number of reads. */
+async function readLoad(store: Store, keys: string[], done: () => boolean): Promise<number> {
+  let reads = 0;
+  const loop = async (): Promise<void> => {
+    while (!done()) {
+      if ((await store.get(keys[reads % keys.length]!)) === null) throw new Error("a live session was not found during the sweep");
+      reads += 1;
+      // A store that answers from the process resolves without I/O: let timers (and a chunked sweep) run.
+      if (reads % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await Promise.all(Array.from({ length: READERS }, loop));
+  return reads;
+}
 
 interface StallReport {
   seconds: number;
@@ -86,11 +112,34 @@ async function measureStore(id: string): Promise<string[]> {
       for (let i = 0; i < COUNT; i += 1) await store.create(newStoreKey(), record(i));
     }
     console.log(`  ${id}: ${COUNT.toLocaleString("en")} sessions stored in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const live = Array.from({ length: LIVE }, () => newStoreKey());
+    for (const [i, key] of live.entries()) await store.create(key, minimalRecord(`reader-${i}`, clock, 24 * 3_600_000, 48 * 3_600_000));
+    const disk = made.diskBytes ? (await made.diskBytes()) / (COUNT + LIVE) : null;
+    if (disk !== null) console.log(`  ${id}: ${Math.round(disk)} B on disk per session`);
     clock += IDLE + 60_000;
-    const report = await watchLoop(() => store.sweep());
-    console.log(`  ${id}: removed ${report.value} in ${report.seconds.toFixed(2)} s, worst stall ${report.worstStallMs.toFixed(1)} ms`);
+    let sweeping = true;
+    const reading = readLoad(store, live, () => !sweeping);
+    const report = await watchLoop(async () => {
+      try {
+        return await store.sweep();
+      } finally {
+        sweeping = false;
+      }
+    });
+    const reads = await reading;
+    const readRate = reads / report.seconds;
+    console.log(`  ${id}: removed ${report.value} in ${report.seconds.toFixed(2)} s, worst stall ${report.worstStallMs.toFixed(1)} ms, ${Math.round(readRate)} reads/s meanwhile`);
     const label = SCENARIOS.find((s) => s.id === id)!.label.replace(/^cloakroom \+ /, "cloakroom ");
-    return [label, report.value.toLocaleString("en"), `${report.seconds.toFixed(2)} s`, `${report.worstStallMs.toFixed(1)} ms`, `${report.p99DelayMs.toFixed(1)} ms`, ""];
+    return [
+      label,
+      report.value.toLocaleString("en"),
+      `${report.seconds.toFixed(2)} s`,
+      `${report.worstStallMs.toFixed(1)} ms`,
+      `${report.p99DelayMs.toFixed(1)} ms`,
+      `${Math.round(readRate).toLocaleString("en")}`,
+      disk === null ? "—" : `${Math.round(disk)} B`,
+      "",
+    ];
   } finally {
     await store.clear().catch(() => {});
     await store.close();
@@ -118,6 +167,8 @@ async function measureExpressSessionMemory(): Promise<string[]> {
     `${report.seconds.toFixed(2)} s`,
     `${report.worstStallMs.toFixed(1)} ms`,
     `${report.p99DelayMs.toFixed(1)} ms`,
+    "—",
+    "—",
     "no sweep: expired sessions stay until read; all() prunes them in one synchronous pass",
   ];
 }
@@ -131,21 +182,21 @@ async function main(): Promise<void> {
     if (!scenario) throw new Error(`unknown store ${id}`);
     const missing = scenario.needs.filter((n) => !services[n]);
     if (missing.length) {
-      rows.push([scenario.label, "skipped", "", "", "", `${missing.join(", ")} not reachable`]);
+      rows.push([scenario.label, "skipped", "", "", "", "", "", `${missing.join(", ")} not reachable`]);
       continue;
     }
     try {
       rows.push(await measureStore(id));
     } catch (error) {
-      rows.push([scenario.label, "skipped", "", "", "", firstLine(error)]);
+      rows.push([scenario.label, "skipped", "", "", "", "", "", firstLine(error)]);
     }
   }
   rows.push(await measureExpressSessionMemory());
-  rows.push(["cloakroom RedisStore, MemcachedStore", "—", "—", "—", "—", "native TTL: the server expires records, sweep() is a no-op"]);
+  rows.push(["cloakroom RedisStore, MemcachedStore", "—", "—", "—", "—", "—", "—", "native TTL: the server expires records, sweep() is a no-op"]);
   const markdown = [
     `## Sweep of ${COUNT.toLocaleString("en")} expired sessions`,
     "",
-    markdownTable(["store", "removed", "time", "worst event-loop stall", "loop delay p99", "note"], rows),
+    markdownTable(["store", "removed", "time", "worst event-loop stall", "loop delay p99", `reads/s meanwhile (${READERS} loops)`, "on disk per session", "note"], rows),
   ].join("\n");
   console.log(`\n${markdown}`);
   await writeSection("sweep", markdown, { count: COUNT, rows });

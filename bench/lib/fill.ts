@@ -28,6 +28,11 @@ export function minimalRecord(userId: string, now: number, idleMs = 30 * 60_000,
   };
 }
 
+/** A minimal anonymous cloakroom record: no user, an empty cart (what a shop stores before login). */
+export function anonymousRecord(now: number, idleMs = 30 * 60_000, absoluteMs = 12 * 3_600_000): object {
+  return { ...minimalRecord("", now, idleMs, absoluteMs), userId: null, data: { cart: [] } };
+}
+
 /** A minimal express-session session object (what it stores for `req.session.userId = …` with default cookie options). */
 export function minimalExpressSession(userId: string): object {
   return { cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: "/" }, userId };

@@ -228,7 +228,14 @@ async function buildCloakroomSetup(id: string): Promise<SessionSetup> {
 }
 
 /** A cloakroom store for a scenario id, with what to release afterwards (clients the bench opened). */
-export async function makeCloakroomStore(id: string, extra: Record<string, unknown> = {}): Promise<{ store: CloakroomStore; release(): Promise<void> }> {
+/** A store built for a measurement; `diskBytes` (SQLite, PostgreSQL) is what its sessions take on disk now. */
+export interface MadeStore {
+  store: CloakroomStore;
+  release(): Promise<void>;
+  diskBytes?: () => Promise<number>;
+}
+
+export async function makeCloakroomStore(id: string, extra: Record<string, unknown> = {}): Promise<MadeStore> {
   const none = async (): Promise<void> => {};
   switch (id) {
     case "cr-memory": {
@@ -239,10 +246,13 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
       const { SqliteStore } = await importOrSkip<{ SqliteStore: new (o: object) => CloakroomStore }>("cloakroom/sqlite");
       const { tmpdir } = await import("node:os");
       const { join } = await import("node:path");
-      const { rm } = await import("node:fs/promises");
+      const { rm, stat } = await import("node:fs/promises");
       const path = join(tmpdir(), `cloakroom-bench-${process.pid}-${Date.now()}.db`);
+      const sizeOf = async (file: string): Promise<number> => (await stat(file).catch(() => ({ size: 0 }))).size;
       return {
         store: new SqliteStore({ path, ...extra }),
+        // The database file plus its write-ahead log (not yet checkpointed pages live there).
+        diskBytes: async () => (await sizeOf(path)) + (await sizeOf(`${path}-wal`)),
         release: async () => {
           for (const suffix of ["", "-wal", "-shm"]) await rm(path + suffix, { force: true });
         },
@@ -276,7 +286,19 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
     }
     case "cr-postgres": {
       const { PostgresStore } = await importOrSkip<{ PostgresStore: new (o: object) => CloakroomStore }>("cloakroom/postgres");
-      return { store: new PostgresStore({ connectionString: POSTGRES_URL, tableName: TABLE, ...extra }), release: none };
+      const diskBytes = async (): Promise<number> => {
+        const { default: pg } = await import("pg");
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        try {
+          // Table, TOAST and indexes: what the sessions cost on disk.
+          const { rows } = await client.query<{ bytes: string }>("SELECT pg_total_relation_size($1::regclass) AS bytes", [TABLE]);
+          return Number(rows[0]!.bytes);
+        } finally {
+          await client.end();
+        }
+      };
+      return { store: new PostgresStore({ connectionString: POSTGRES_URL, tableName: TABLE, ...extra }), release: none, diskBytes };
     }
     case "cr-memcached": {
       const { MemcachedStore } = await importOrSkip<{ MemcachedStore: new (o: object) => CloakroomStore }>("cloakroom/memcached");

@@ -7,6 +7,7 @@ import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord, SessionStore } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
+import { DEFAULT_INDEX_BUCKETS, indexSlotOf } from "../src/stores/redis-index.js";
 import { runStoreContract } from "../src/testing/index.js";
 import { redisClusterBinariesAvailable, startRedisCluster, type RedisClusterHandle } from "./redis-cluster.js";
 import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
@@ -45,6 +46,12 @@ function recordAt(now: number, overrides: Partial<SessionRecord> = {}): SessionR
     meta: {},
     ...overrides,
   };
+}
+
+/** The index bucket of a user (a plain id) under `prefix`, and the member a session key has there. */
+function indexOf(prefix: string, userId: string, key: string): { bucket: string; member: string } {
+  const { bucket, tag } = indexSlotOf(userId, DEFAULT_INDEX_BUCKETS);
+  return { bucket: `${prefix}i:${bucket}`, member: tag + key };
 }
 
 /** A loopback port with nothing listening on it. */
@@ -99,8 +106,8 @@ describe.skipIf(!reachable)("RedisStore on standalone Redis", () => {
       const pttl = await admin.pttl(`${prefix}s:k`);
       expect(pttl).toBeGreaterThan(10 * MINUTE - 5_000);
       expect(pttl).toBeLessThanOrEqual(10 * MINUTE + 1);
-      // The index lives exactly as long as its longest-lived member can.
-      expect(await admin.pexpiretime(`${prefix}u:user-1`)).toBe(record.absoluteExpiresAt);
+      // The index bucket lives exactly as long as its longest-lived member can (to the second).
+      expect(await admin.pexpiretime(indexOf(prefix, "user-1", "k").bucket)).toBe(Math.ceil(record.absoluteExpiresAt / 1000) * 1000);
 
       // A touch past the absolute expiry is capped by it.
       expect(await store.touch("k", now + 2 * HOUR, now)).toBe(true);
@@ -129,6 +136,43 @@ describe.skipIf(!reachable)("RedisStore on standalone Redis", () => {
     });
   });
 
+  describe("record layout", () => {
+    it("a session is one string key; an anonymous one has no index member, a logged-in one a member in its bucket", async () => {
+      const prefix = `cloakroom:test:${run}:layout:`;
+      const store = openStore(prefix);
+      const now = Date.now();
+      await store.create("anon", recordAt(now, { userId: null, data: { cart: [] } }));
+      expect(await keysUnder([admin], prefix)).toEqual([`${prefix}s:anon`]);
+      expect(await admin.type(`${prefix}s:anon`)).toBe("string");
+      await store.create("k", recordAt(now));
+      const { bucket, member } = indexOf(prefix, "user-1", "k");
+      expect((await keysUnder([admin], prefix)).sort()).toEqual([bucket, `${prefix}s:anon`, `${prefix}s:k`].sort());
+      expect(await admin.zscore(bucket, member)).toBe(String(Math.ceil(recordAt(now).absoluteExpiresAt / 1000)));
+      expect(await admin.object("ENCODING", bucket)).toBe("listpack");
+    });
+
+    it("owners that are not data.userId, or need quoting, are stored, listed and revoked as themselves", async () => {
+      const prefix = `cloakroom:test:${run}:owners:`;
+      const store = openStore(prefix);
+      const now = Date.now();
+      const owners = ["", '"quoted"', ".dot", "line\nbreak", "ünï ✓", "user-1"];
+      for (const [i, userId] of owners.entries()) {
+        await store.create(`k${i}`, recordAt(now, { userId, data: i % 2 === 0 ? { userId } : { account: userId } }));
+      }
+      for (const [i, userId] of owners.entries()) {
+        expect(await store.get(`k${i}`)).toMatchObject({ userId });
+        expect((await store.listByUser(userId)).map((s) => s.key)).toEqual([`k${i}`]);
+      }
+      // Changing data.userId changes the data, never the indexed owner.
+      expect(await store.patch("k5", { set: { userId: "user-2" } })).toBe(true);
+      expect(await store.get("k5")).toMatchObject({ userId: "user-1", data: { account: "user-1", userId: "user-2" } });
+      expect(await store.patch("k0", { unset: ["userId"] })).toBe(true);
+      expect(await store.get("k0")).toMatchObject({ userId: "", data: {} });
+      for (const userId of owners) expect(await store.destroyByUser(userId)).toBe(1);
+      expect(await store.count()).toBe(0);
+    });
+  });
+
   describe("keys and prefixes", () => {
     it("glob characters in the prefix are literal for clear() and count()", async () => {
       const base = `cloakroom:test:${run}:glob:`;
@@ -150,10 +194,11 @@ describe.skipIf(!reachable)("RedisStore on standalone Redis", () => {
       const store = openStore(prefix);
       const now = Date.now();
       await store.create("live", recordAt(now));
-      await admin.zadd(`${prefix}u:user-1`, now + HOUR, "ghost");
+      const ghost = indexOf(prefix, "user-1", "ghost");
+      await admin.zadd(ghost.bucket, Math.ceil((now + HOUR) / 1000), ghost.member);
       expect((await store.listByUser("user-1")).map((s) => s.key)).toEqual(["live"]);
-      expect(await admin.zscore(`${prefix}u:user-1`, "ghost")).toBeNull();
-      expect(await admin.zscore(`${prefix}u:user-1`, "live")).not.toBeNull();
+      expect(await admin.zscore(ghost.bucket, ghost.member)).toBeNull();
+      expect(await admin.zscore(ghost.bucket, indexOf(prefix, "user-1", "live").member)).not.toBeNull();
     });
   });
 
@@ -230,7 +275,7 @@ describe.skipIf(!clusterRunnable)("RedisStore on a 3-master Redis Cluster", () =
     expect(admin.nodes("master")).toHaveLength(3);
     const [sessionSlot, indexSlot] = await Promise.all([
       admin.cluster("KEYSLOT", "cloakroom:x:s:key-1"),
-      admin.cluster("KEYSLOT", "cloakroom:x:u:user-1"),
+      admin.cluster("KEYSLOT", indexOf("cloakroom:x:", "user-1", "key-1").bucket),
     ]);
     expect(sessionSlot).not.toBe(indexSlot);
   });
@@ -261,16 +306,17 @@ describe.skipIf(!clusterRunnable)("RedisStore on a 3-master Redis Cluster", () =
       const live = recordAt(now);
       await store.create("live", live);
       // What a create leaves when it dies after writing the member and before writing the record.
-      await admin.zadd(`${prefix}u:user-1`, now + HOUR, "ghost");
+      const ghost = indexOf(prefix, "user-1", "ghost");
+      await admin.zadd(ghost.bucket, Math.ceil((now + HOUR) / 1000), ghost.member);
       expect((await store.listByUser("user-1")).map((s) => s.key)).toEqual(["live"]);
       // Kept on purpose: from another client it is indistinguishable from a create in flight.
-      expect(await admin.zscore(`${prefix}u:user-1`, "ghost")).not.toBeNull();
+      expect(await admin.zscore(ghost.bucket, ghost.member)).not.toBeNull();
       expect(await store.destroyByUser("user-1")).toBe(1);
-      expect(await admin.zscore(`${prefix}u:user-1`, "live")).toBeNull();
+      expect(await admin.zscore(ghost.bucket, indexOf(prefix, "user-1", "live").member)).toBeNull();
 
-      now += HOUR;
+      now += HOUR + 1_000;
       expect(await store.listByUser("user-1")).toEqual([]);
-      expect(await admin.zscore(`${prefix}u:user-1`, "ghost")).toBeNull();
+      expect(await admin.zscore(ghost.bucket, ghost.member)).toBeNull();
     } finally {
       await store.clear();
       await store.close();
@@ -284,9 +330,10 @@ describe.skipIf(!clusterRunnable)("RedisStore on a 3-master Redis Cluster", () =
       const now = Date.now();
       await store.create("a", recordAt(now));
       await store.create("b", recordAt(now - 1));
-      await admin.zadd(`${prefix}u:user-1`, now + HOUR, "ghost");
+      const ghost = indexOf(prefix, "user-1", "ghost");
+      await admin.zadd(ghost.bucket, Math.ceil((now + HOUR) / 1000), ghost.member);
       expect((await store.listByUser("user-1")).map((s) => s.key)).toEqual(["a", "b"]);
-      expect(await admin.zscore(`${prefix}u:user-1`, "ghost")).toBeNull();
+      expect(await admin.zscore(ghost.bucket, ghost.member)).toBeNull();
       expect(await store.destroyByUser("user-1", { except: "b" })).toBe(1);
       expect((await store.listByUser("user-1")).map((s) => s.key)).toEqual(["b"]);
       expect(await store.count()).toBe(1);

@@ -1,69 +1,129 @@
-/** RedisStore's record encoding: a session as the fields of one Redis hash, and a patch as script arguments. */
+/**
+ * RedisStore's record encoding: one Redis string per session, nine fields joined by U+001F (the ASCII unit
+ * separator), which JSON.stringify never emits and {@link encodeOwner} never lets through:
+ *
+ *   createdAt ␟ touchedAt ␟ idleExpiresAt ␟ absoluteExpiresAt ␟ version ␟ cookieMaxAge ␟ meta ␟ owner ␟ data
+ *
+ * - times: base 36 when a safe non-negative integer (8 characters until 2059), else `~` + the decimal form; touchedAt
+ *   is empty while it equals createdAt (a fresh session);
+ * - version: decimal, empty for 0; cookieMaxAge: decimal, empty for null; meta: JSON, empty for `{}`;
+ * - owner: see {@link encodeOwner}; data: `JSON.stringify(data)`.
+ *
+ * redis-scripts.ts reads and rewrites this layout in Lua (a patch splices top-level members of the data object as
+ * text, so user values are never decoded there). Keep the two in step.
+ */
 import type { SessionMeta, SessionPatch, SessionRecord } from "../core/types.js";
 
-/** Data keys are stored as hash fields `d:<name>`, next to the record's own short fields. */
-export const DATA_FIELD = "d:";
+const SEPARATOR = "\x1f";
+/** The owner field's value when the owner is also `data.userId` (the default identity key): stored once. */
+const OWNER_IN_DATA = ".";
 
-export function recordToFields(record: SessionRecord): string[] {
-  const fields = [
-    "ca", String(record.createdAt),
-    "ta", String(record.touchedAt),
-    "ia", String(record.idleExpiresAt),
-    "aa", String(record.absoluteExpiresAt),
-    "cm", JSON.stringify(record.cookieMaxAge),
-    "v", String(record.version),
-    "m", JSON.stringify(record.meta ?? {}),
-  ];
-  if (record.userId !== null) fields.push("u", record.userId);
-  for (const [name, value] of Object.entries(record.data)) {
-    const json = JSON.stringify(value);
-    // `undefined` has no JSON form: such a key is simply absent, as it would be after any JSON round trip.
-    if (json !== undefined) fields.push(DATA_FIELD + name, json);
-  }
+function encodeTime(ms: number): string {
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms.toString(36) : `~${ms}`;
+}
+
+function decodeTime(text: string): number {
+  return text.charCodeAt(0) === 126 ? Number(text.slice(1)) : parseInt(text, 36);
+}
+
+/**
+ * The userId as the record and the scripts hold it: the string itself when it is plain, else its JSON form (when
+ * empty, or starting with `"` or `.`, or holding a control character). Index tags are derived from this form.
+ */
+export function encodeOwner(userId: string): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = userId !== "" && !/^[".]|[\x00-\x1f]/.test(userId);
+  return plain ? userId : JSON.stringify(userId);
+}
+
+function decodeOwner(text: string, data: Record<string, unknown>): string | null {
+  if (text === "") return null;
+  if (text === OWNER_IN_DATA) return data.userId as string;
+  return text.charCodeAt(0) === 34 ? (JSON.parse(text) as string) : text;
+}
+
+function ownerField(record: SessionRecord): string {
+  const { userId, data } = record;
+  if (userId === null) return "";
+  const owner = encodeOwner(userId);
+  // Stored once when data.userId is the same plain string (no JSON escapes): the scripts read it from the data.
+  const inData = data.userId === userId && owner === userId && JSON.stringify(userId).length === userId.length + 2;
+  return inData ? OWNER_IN_DATA : owner;
+}
+
+/** The Redis string of a record. */
+export function encodeRecord(record: SessionRecord): string {
+  const meta = record.meta === undefined ? "" : JSON.stringify(record.meta);
+  return [
+    encodeTime(record.createdAt),
+    record.touchedAt === record.createdAt ? "" : encodeTime(record.touchedAt),
+    encodeTime(record.idleExpiresAt),
+    encodeTime(record.absoluteExpiresAt),
+    record.version === 0 ? "" : String(record.version),
+    record.cookieMaxAge === null ? "" : String(record.cookieMaxAge),
+    meta === "{}" ? "" : meta,
+    ownerField(record),
+    JSON.stringify(record.data),
+  ].join(SEPARATOR);
+}
+
+/** The fields of a stored string; throws when it is not a record of this format. */
+function splitRecord(value: string): string[] {
+  // JSON.stringify escapes every control character, so the data and meta fields hold no separator.
+  const fields = value.split(SEPARATOR);
+  if (fields.length !== 9) throw new Error("the stored value is not a session record");
   return fields;
 }
 
-export function fieldsToRecord(hash: Record<string, string>): SessionRecord {
-  const { u, ca, ta, ia, aa, cm, v, m } = hash;
-  if (ca === undefined || ta === undefined || ia === undefined || aa === undefined || v === undefined) {
-    throw new Error("the stored hash is not a session record");
-  }
-  const data: Array<[string, unknown]> = [];
-  for (const [field, value] of Object.entries(hash)) {
-    if (field.startsWith(DATA_FIELD)) data.push([field.slice(DATA_FIELD.length), JSON.parse(value)]);
-  }
+/** The record of a stored string. */
+export function decodeRecord(value: string): SessionRecord {
+  const [ca, ta, ia, aa, v, cm, meta, owner, json] = splitRecord(value) as [string, string, string, string, string, string, string, string, string];
+  // JSON.parse defines own properties, so a data key named "__proto__" stays data.
+  const data = JSON.parse(json) as Record<string, unknown>;
+  const createdAt = decodeTime(ca);
   return {
-    userId: u ?? null,
-    // fromEntries defines own properties, so a data key named "__proto__" stays data.
-    data: Object.fromEntries(data),
-    createdAt: Number(ca),
-    touchedAt: Number(ta),
-    idleExpiresAt: Number(ia),
-    absoluteExpiresAt: Number(aa),
-    cookieMaxAge: cm === undefined ? null : (JSON.parse(cm) as number | null),
-    version: Number(v),
-    meta: m === undefined ? {} : (JSON.parse(m) as SessionMeta),
+    userId: decodeOwner(owner, data),
+    data,
+    createdAt,
+    touchedAt: ta === "" ? createdAt : decodeTime(ta),
+    idleExpiresAt: decodeTime(ia),
+    absoluteExpiresAt: decodeTime(aa),
+    cookieMaxAge: cm === "" ? null : Number(cm),
+    version: v === "" ? 0 : Number(v),
+    meta: meta === "" ? {} : (JSON.parse(meta) as SessionMeta),
   };
 }
 
-/** Integer milliseconds for PEXPIREAT (which rejects fractions); rounding up never cuts a session short. */
+/** `min(idleExpiresAt, absoluteExpiresAt)` of a stored string, without decoding its data. */
+export function expiresAtOfValue(value: string): number {
+  const [, , ia, aa] = value.split(SEPARATOR, 4) as [string, string, string, string];
+  return Math.min(decodeTime(ia), decodeTime(aa));
+}
+
+/** Integer milliseconds for PEXPIREAT/PXAT (which reject fractions); rounding up never cuts a session short. */
 export function expireAtArg(ms: number): string {
   return Math.ceil(ms).toFixed(0);
 }
 
+/**
+ * The PATCH script's arguments: now, touchedAt, idleExpiresAt, `=` + cookieMaxAge (each empty when unchanged), the
+ * number of keys set, their JSON name/value pairs, then the JSON names to unset.
+ */
 export function patchArgs(now: number, patch: SessionPatch): string[] {
   const set: string[] = [];
-  const unset = (patch.unset ?? []).map((name) => DATA_FIELD + name);
+  const unset = (patch.unset ?? []).map((name) => JSON.stringify(name));
   for (const [name, value] of Object.entries(patch.set ?? {})) {
     const json = JSON.stringify(value);
-    if (json === undefined) unset.push(DATA_FIELD + name);
-    else set.push(DATA_FIELD + name, json);
+    // `undefined` has no JSON form: such a key is simply absent, as it would be after any JSON round trip.
+    if (json === undefined) unset.push(JSON.stringify(name));
+    else set.push(JSON.stringify(name), json);
   }
+  const { touchedAt, idleExpiresAt, cookieMaxAge } = patch;
   return [
     String(now),
-    patch.idleExpiresAt === undefined ? "" : String(patch.idleExpiresAt),
-    patch.touchedAt === undefined ? "" : String(patch.touchedAt),
-    patch.cookieMaxAge === undefined ? "" : JSON.stringify(patch.cookieMaxAge),
+    touchedAt === undefined ? "" : encodeTime(touchedAt),
+    idleExpiresAt === undefined ? "" : encodeTime(idleExpiresAt),
+    cookieMaxAge === undefined ? "" : `=${cookieMaxAge === null ? "" : String(cookieMaxAge)}`,
     String(set.length / 2),
     ...set,
     ...unset,

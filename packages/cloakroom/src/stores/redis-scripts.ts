@@ -1,6 +1,8 @@
 /**
- * The Lua scripts of RedisStore, each loaded once and run by SHA (EVALSHA, falling back to EVAL on NOSCRIPT).
- * See redis.ts for the key layout and what each script keeps atomic.
+ * The Lua scripts of RedisStore, each run by SHA (EVALSHA, falling back to EVAL on NOSCRIPT). They read and rewrite
+ * the string records of redis-codec.ts (see there for the layout) as text: a patch splices top-level members of the
+ * data object without decoding user values, so nothing is lost to cjson (which turns `[]` into `{}` and rounds large
+ * numbers). See redis.ts for the key layout and what each script keeps atomic.
  */
 import { createHash } from "node:crypto";
 
@@ -13,84 +15,202 @@ function luaScript(source: string): LuaScript {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
-/** Adds a member to a user index, prunes members whose absolute expiry passed, and never shortens the index's TTL. */
-const INDEX_ADD_FN = `
-local function indexAdd(index, score, member, expireAt, now)
-  redis.call('ZADD', index, score, member)
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
-  local ttl = redis.call('PTTL', index)
-  local t = redis.call('TIME')
-  local serverNow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if ttl < 0 or serverNow + ttl < tonumber(expireAt) then redis.call('PEXPIREAT', index, expireAt) end
+/** Reading a record: its nine fields, its times, its owner; and a legacy hash (redis-legacy.ts) told apart. */
+const RECORD_FNS = `
+local SEP = '\\31'
+local function fieldsOf(v)
+  local f, i = {}, 1
+  for n = 1, 8 do
+    local j = string.find(v, SEP, i, true)
+    f[n] = string.sub(v, i, j - 1)
+    i = j + 1
+  end
+  f[9] = string.sub(v, i)
+  return f
+end
+local function timeOf(x)
+  if string.byte(x, 1) == 126 then return tonumber(string.sub(x, 2)) end
+  return tonumber(x, 36)
+end
+local function skipString(s, i)
+  local j = i + 1
+  while true do
+    local q = string.find(s, '["\\\\]', j)
+    if string.byte(s, q) == 92 then j = q + 2 else return q + 1 end
+  end
+end
+local function skipValue(s, i)
+  local c = string.byte(s, i)
+  if c == 34 then return skipString(s, i) end
+  if c ~= 123 and c ~= 91 then return (string.find(s, '[,}%]]', i)) end
+  local depth, j = 0, i
+  while true do
+    local p = string.find(s, '["{}%[%]]', j)
+    local b = string.byte(s, p)
+    if b == 34 then j = skipString(s, p) else
+      if b == 123 or b == 91 then depth = depth + 1 else depth = depth - 1 end
+      j = p + 1
+      if depth == 0 then return j end
+    end
+  end
+end
+local function membersOf(s)
+  local out, i = {}, 2
+  while string.byte(s, i) == 34 do
+    local nameEnd = skipString(s, i)
+    local valueEnd = skipValue(s, nameEnd + 1)
+    out[#out + 1] = { string.sub(s, i, nameEnd - 1), string.sub(s, nameEnd + 1, valueEnd - 1) }
+    i = valueEnd + 1
+  end
+  return out
+end
+local function ownerOf(f)
+  if f[8] ~= '.' then return f[8] ~= '' and f[8] end
+  for _, m in ipairs(membersOf(f[9])) do
+    if m[1] == '"userId"' then return string.sub(m[2], 2, -2) end
+  end
+  return false
+end
+local function recordAt(key)
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' then return 'legacy' end
+  return v and fieldsOf(v)
+end
+local function ownerAndExpiry(key)
+  local f = recordAt(key)
+  if f == 'legacy' then
+    local cur = redis.call('HMGET', key, 'u', 'ia', 'aa')
+    return cur[1], tonumber(cur[2]), tonumber(cur[3]), true
+  end
+  if not f then return false end
+  return ownerOf(f), timeOf(f[3]), timeOf(f[4]), false
 end
 `;
 
-/** KEYS: session[, index]. ARGV: expireAt, index score, member, index expireAt, now, field/value pairs… */
+/** Adds a member to an index bucket, prunes members whose absolute expiry (score, s) passed, and makes the bucket
+ * expire with its longest-lived member. */
+const INDEX_ADD_FN = `
+local function indexAdd(bucket, score, member, now)
+  redis.call('ZADD', bucket, score, member)
+  redis.call('ZREMRANGEBYSCORE', bucket, '-inf', now)
+  local top = redis.call('ZRANGE', bucket, -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('EXPIREAT', bucket, top[2]) end
+end
+`;
+
+/** KEYS: session[, bucket]. ARGV: value, expireAt (ms)[, score (s), member, now (s)]. */
 export const CREATE = luaScript(`${INDEX_ADD_FN}
-redis.call('DEL', KEYS[1])
-for i = 6, #ARGV, 100 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 99, #ARGV))) end
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-if KEYS[2] then indexAdd(KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+if KEYS[2] then indexAdd(KEYS[2], ARGV[3], ARGV[4], ARGV[5]) end
 return 1
 `);
 
-/** KEYS: index. ARGV: score, member, index expireAt, now. */
+/** KEYS: bucket. ARGV: score (s), member, now (s). */
 export const INDEX_ADD = luaScript(`${INDEX_ADD_FN}
-indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 1
 `);
 
 /**
- * KEYS: session. ARGV: now, idleExpiresAt|'', touchedAt|'', cookieMaxAge JSON|'', n, n field/value pairs, unset fields…
- * Unset runs before set, so a key in both is set. Returns 0 (nothing written) when missing or already expired.
+ * KEYS: session. ARGV: now, touchedAt|'', idleExpiresAt|'', '=' .. cookieMaxAge|'', n, n JSON name/value pairs,
+ * JSON names to unset… Unset runs before set, so a name in both is set. Returns 1 when applied, 0 (nothing written)
+ * when missing or already expired, -2 when the key holds a legacy hash (migrate it, then patch again).
  */
-export const PATCH = luaScript(`
-local cur = redis.call('HMGET', KEYS[1], 'ia', 'aa')
-if not cur[1] or not cur[2] then return 0 end
-local idle = tonumber(cur[1])
-local absolute = tonumber(cur[2])
+export const PATCH = luaScript(`${RECORD_FNS}
+local f = recordAt(KEYS[1])
+if f == 'legacy' then return -2 end
+if not f then return 0 end
+local idle, absolute = timeOf(f[3]), timeOf(f[4])
 if math.min(idle, absolute) <= tonumber(ARGV[1]) then return 0 end
-local firstUnset = 6 + 2 * tonumber(ARGV[5])
-for i = firstUnset, #ARGV, 100 do redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 99, #ARGV))) end
-for i = 6, firstUnset - 1, 100 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 99, firstUnset - 1))) end
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'ia', ARGV[2]); idle = tonumber(ARGV[2]) end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'ta', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'cm', ARGV[4]) end
-redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(math.min(idle, absolute))))
+local lastSet = 5 + 2 * tonumber(ARGV[5])
+if #ARGV > 5 then
+  local changed = {}
+  for i = 6, lastSet, 2 do changed[ARGV[i]] = true end
+  for i = lastSet + 1, #ARGV do changed[ARGV[i]] = true end
+  if f[8] == '.' and changed['"userId"'] then f[8] = ownerOf(f) or '' end
+  local parts = {}
+  for _, m in ipairs(membersOf(f[9])) do
+    if not changed[m[1]] then parts[#parts + 1] = m[1] .. ':' .. m[2] end
+  end
+  for i = 6, lastSet, 2 do parts[#parts + 1] = ARGV[i] .. ':' .. ARGV[i + 1] end
+  f[9] = '{' .. table.concat(parts, ',') .. '}'
+end
+if ARGV[2] ~= '' then f[2] = ARGV[2] end
+if ARGV[3] ~= '' then f[3] = ARGV[3]; idle = timeOf(ARGV[3]) end
+if ARGV[4] ~= '' then f[6] = string.sub(ARGV[4], 2) end
+f[5] = string.format('%d', (tonumber(f[5]) or 0) + 1)
+redis.call('SET', KEYS[1], table.concat(f, SEP), 'PXAT', string.format('%.0f', math.ceil(math.min(idle, absolute))))
 return 1
 `);
 
-/** KEYS: session. Deletes it and returns its userId (nil when missing or anonymous). */
-export const DESTROY = luaScript(`
-local user = redis.call('HGET', KEYS[1], 'u')
+/** KEYS: session. Deletes it; returns { its owner or '', 1 when it was a legacy hash else 0 }. */
+export const DESTROY = luaScript(`${RECORD_FNS}
+local owner, _, _, legacy = ownerAndExpiry(KEYS[1])
 redis.call('DEL', KEYS[1])
-return user
+return { owner or '', legacy and 1 or 0 }
 `);
 
-/** KEYS: session. ARGV: userId, now. Deletes it if it belongs to userId: 1 = was live, 0 = was expired, -1 = not ours. */
-export const DESTROY_OWNED = luaScript(`
-local cur = redis.call('HMGET', KEYS[1], 'u', 'ia', 'aa')
-if cur[1] ~= ARGV[1] then return -1 end
+/**
+ * KEYS: session. ARGV: owner (encoded), userId (as a legacy hash holds it), now. Deletes the session if it belongs to
+ * the user: 1 = was live, 0 = was expired, -1 = missing or not theirs.
+ */
+export const DESTROY_OWNED = luaScript(`${RECORD_FNS}
+local owner, idle, absolute, legacy = ownerAndExpiry(KEYS[1])
+if not owner or owner ~= (legacy and ARGV[2] or ARGV[1]) then return -1 end
 redis.call('DEL', KEYS[1])
-if math.min(tonumber(cur[2]), tonumber(cur[3])) <= tonumber(ARGV[2]) then return 0 end
+if math.min(idle, absolute) <= tonumber(ARGV[3]) then return 0 end
 return 1
 `);
 
-/** KEYS: index. ARGV: now. Prunes members whose absolute expiry passed and returns the rest. */
+/** KEYS: bucket. ARGV: now (s), tag. Prunes members whose absolute expiry passed; returns the keys tagged `tag`. */
 export const INDEX_READ = luaScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local keys, n = {}, #ARGV[2]
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(m, 1, n) == ARGV[2] then keys[#keys + 1] = string.sub(m, n + 1) end
+end
+return keys
+`);
+
+/**
+ * KEYS: bucket, session keys… ARGV: tag, store keys… (same order). Removes each member whose record is missing or
+ * whose owner has another tag — atomic with create, so only used when the index and the records share a slot.
+ */
+export const INDEX_PRUNE = luaScript(`${RECORD_FNS}
+local removed, n = 0, #ARGV[1]
+for i = 2, #KEYS do
+  local owner = ownerAndExpiry(KEYS[i])
+  if not owner or string.sub(redis.sha1hex(owner), 1, n) ~= ARGV[1] then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[1] .. ARGV[i])
+  end
+end
+return removed
+`);
+
+/** KEYS: legacy per-user index. ARGV: now (ms). Prunes members whose absolute expiry passed and returns the rest. */
+export const LEGACY_INDEX_READ = luaScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `);
 
 /**
- * KEYS: index, session keys… ARGV: userId, members… (same order). Removes each member whose record is missing or
- * belongs to someone else — atomic with create, so only used when the index and the records share a slot.
+ * KEYS: legacy per-user index, session keys… ARGV: owner (encoded), userId, members… (same order). Removes each
+ * member whose record is missing or not the user's; shared slot only, like INDEX_PRUNE.
  */
-export const INDEX_PRUNE = luaScript(`
+export const LEGACY_INDEX_PRUNE = luaScript(`${RECORD_FNS}
 local removed = 0
 for i = 2, #KEYS do
-  if redis.call('HGET', KEYS[i], 'u') ~= ARGV[1] then removed = removed + redis.call('ZREM', KEYS[1], ARGV[i]) end
+  local owner, _, _, legacy = ownerAndExpiry(KEYS[i])
+  if not owner or owner ~= (legacy and ARGV[2] or ARGV[1]) then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i + 1])
+  end
 end
 return removed
+`);
+
+/** KEYS: session. ARGV: version, value, expireAt. Replaces a legacy hash still at `version` by its string record. */
+export const MIGRATE = luaScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' or redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+return 1
 `);

@@ -2,26 +2,27 @@
  * RedisStore: sessions in Redis (standalone, Sentinel or Cluster) through a caller-owned ioredis client.
  *
  * Key layout (`P` = the prefix, default `cloakroom:`):
- * - `P s:<key>`   a hash per session: `ca ta ia aa` (times, ms), `v` (version), `u` (userId, absent when anonymous),
- *                 `cm` (cookieMaxAge, JSON), `m` (meta, JSON) and one field `d:<name>` per top-level data key (the
- *                 value as JSON). Native expiry: PEXPIREAT min(idleExpiresAt, absoluteExpiresAt), set on create, patch
- *                 and touch.
- * - `P u:<userId>` a sorted set per user: member = session key, score = `absoluteExpiresAt`. The score never changes
- *                 (a touch only moves the idle expiry, which can never pass the absolute one), so patch and touch never
- *                 write the index. The set itself expires with its longest-lived member.
+ * - `P s:<key>`  a string per session (redis-codec.ts: nine compact fields, the data as one JSON object), with native
+ *                expiry PXAT min(idleExpiresAt, absoluteExpiresAt), set on create, patch and touch.
+ * - `P i:<n>`    the per-user index, spread over `indexBuckets` sorted sets (redis-index.ts): member = a tag of the
+ *                owner + the session key, score = absoluteExpiresAt in seconds. The score never changes (a touch only
+ *                moves the idle expiry, which can never pass the absolute one), so patch and touch never write the
+ *                index. A bucket expires with its longest-lived member. Sessions without a user have no member.
+ * - `P u:<userId>` the per-user sorted sets of the previous format (redis-legacy.ts), read until they expire.
  *
- * Why a hash and not a JSON string: a patch writes only the fields it changes (HSET/HDEL inside one Lua script), so
- * two concurrent patches of different top-level keys both survive without decoding user data in Lua — cjson would
- * turn `[]` into `{}` and round large numbers.
+ * Why a string: one Redis key costs ~150 B before its content, so a session is one key, and its value stays one
+ * allocation of ~60 bytes for a fresh session (a hash would turn into a hashtable of hundreds of bytes as soon as a
+ * value passed 64 bytes). A patch still changes only the top-level data keys it names: the PATCH script splices them
+ * into the stored JSON object as text (redis-scripts.ts), so two concurrent patches of different keys both survive.
  *
  * Atomicity:
- * - get, patch, touch and the record half of create/destroy touch one key; each is one Lua script, atomic anywhere.
- *   patch and touch check existence and expiry (against the store's clock) inside the script: a destroyed or expired
- *   session is never resurrected by a late patch.
+ * - get, patch, touch and the record half of create/destroy touch one key; each is one command or Lua script, atomic
+ *   anywhere. patch and touch check existence and expiry (against the store's clock) inside the script: a destroyed or
+ *   expired session is never resurrected by a late patch.
  * - Standalone/Sentinel, or Cluster with a hash tag inside the prefix (e.g. `{sessions}:`, which pins every key to one
- *   slot): create writes record + index in one script, and listByUser/destroyByUser drop index members whose record
+ *   slot): create writes record + index member in one script, and listByUser/destroyByUser drop members whose record
  *   is gone in one script that re-checks each record — so the index is exact.
- * - Cluster without such a tag: a session key and its user's index live in different slots and no script may touch
+ * - Cluster without such a tag: a session key and its index bucket live in different slots and no script may touch
  *   both. The index is then kept correct by ordering, not atomicity: create writes the index member FIRST and the
  *   record second; destroy deletes the record FIRST and the member second. A crash in between can only leave a
  *   dangling member (a member whose record is gone), never a live session missing from the index, so "log out
@@ -29,13 +30,23 @@
  *   (absoluteExpiresAt) passes; they are not removed earlier, because from another client a missing record is
  *   indistinguishable from a create that has written its member but not yet its record.
  *
- * sweep() resolves 0 without I/O: Redis expires records itself, and index pruning happens on listByUser/destroyByUser
- * and by the index key's own expiry, so a periodic scan would cost more than the dangling members it removes.
+ * Migration from the hash records of earlier versions (redis-legacy.ts): get reads them (a GET answers WRONGTYPE,
+ * then HGETALL), patch and touch first rewrite one as a string record (MIGRATE, compared on its version, so a
+ * concurrent change is never lost), destroy and destroyByUser delete either kind, and listByUser/destroyByUser also
+ * read the user's old sorted set. Records of both formats may therefore coexist; an instance running the previous
+ * version cannot patch a record this one has rewritten, so upgrade every instance at once.
+ *
+ * sweep() resolves 0 without I/O: Redis expires records itself, and index pruning happens on create, on
+ * listByUser/destroyByUser and by the buckets' own expiry, so a periodic scan would cost more than it removes.
  */
 import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
-import { expireAtArg, fieldsToRecord, patchArgs, recordToFields } from "./redis-codec.js";
-import { CREATE, DESTROY, DESTROY_OWNED, INDEX_ADD, INDEX_PRUNE, INDEX_READ, PATCH, type LuaScript } from "./redis-scripts.js";
+import { decodeRecord, encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
+import { checkIndexBuckets, DEFAULT_INDEX_BUCKETS, indexNow } from "./redis-index.js";
+import { isWrongType, legacyFieldsToRecord } from "./redis-legacy.js";
+import { CREATE, DESTROY, DESTROY_OWNED, MIGRATE, PATCH, type LuaScript } from "./redis-scripts.js";
+import { escapeGlob, scanEachMaster, throwPipelineError } from "./redis-scan.js";
+import { UserIndex } from "./redis-user-index.js";
 import { guardStore } from "./store-error.js";
 import type {
   BaseStoreOptions,
@@ -60,9 +71,16 @@ export interface RedisStoreOptions extends BaseStoreOptions {
    * @default "cloakroom:"
    */
   prefix?: string;
+  /**
+   * How many sorted sets the per-user index is spread over (redis-index.ts). Each stays compact (listpack-encoded)
+   * up to Redis's `zset-max-listpack-entries` (128) members, so pick at least logged-in sessions ÷ 100. Changing it
+   * while sessions live hides their index entries: listByUser/destroyByUser would miss them until they expire.
+   * @default 131072
+   */
+  indexBuckets?: number;
 }
 
-/** How many per-key commands run at once in destroyByUser/listByUser, and keys per page in clear/count. */
+/** How many per-key commands run at once in destroyByUser/listByUser. */
 const BATCH = 256;
 
 /** Redis Cluster hashes only the part between the first `{` and the next `}` when it is non-empty (cluster spec). */
@@ -70,11 +88,6 @@ function prefixPinsSlot(prefix: string): boolean {
   const open = prefix.indexOf("{");
   if (open === -1) return false;
   return prefix.indexOf("}", open + 1) > open + 1;
-}
-
-/** SCAN MATCH is a glob: escape the prefix so `*`, `?`, `[` or `\` in it match literally. */
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 function isNoScript(error: unknown): boolean {
@@ -87,8 +100,8 @@ function keyPrefixOf(client: Redis | Cluster): string | undefined {
 }
 
 /**
- * A {@link SessionStore} on Redis through ioredis: one hash per session with native expiry, a sorted set per user,
- * Lua scripts for every per-key change. Works with standalone Redis, Sentinel and Redis Cluster (see the module
+ * A {@link SessionStore} on Redis through ioredis: one string per session with native expiry, a bucketed per-user
+ * index, Lua scripts for every per-key change. Works with standalone Redis, Sentinel and Redis Cluster (see the module
  * comment for what is atomic where). Requires Redis ≥ 6.2.
  *
  * @example
@@ -104,16 +117,17 @@ export class RedisStore implements SessionStore {
   private readonly client: Redis | Cluster;
   private readonly prefix: string;
   private readonly now: () => number;
-  /** True when a session key and its user index always share a slot, so one script may touch both. */
+  /** True when a session key and the index always share a slot, so one script may touch both. */
   private readonly indexSharesSlot: boolean;
+  private readonly index: UserIndex;
 
   /**
    * @param options see {@link RedisStoreOptions}
    * @throws {TypeError} when `client` is not an ioredis client or has a `keyPrefix`, `prefix` is empty or not a
-   *   string, or `now` is not a function
+   *   string, `indexBuckets` is not an integer from 1 to 2^24, or `now` is not a function
    */
   constructor(options: RedisStoreOptions) {
-    const { client, prefix = "cloakroom:", now = Date.now } = options ?? ({} as RedisStoreOptions);
+    const { client, prefix = "cloakroom:", now = Date.now, indexBuckets = DEFAULT_INDEX_BUCKETS } = options ?? ({} as RedisStoreOptions);
     if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
       throw new TypeError("RedisStore: the client option must be an ioredis Redis or Cluster instance");
     }
@@ -129,6 +143,8 @@ export class RedisStore implements SessionStore {
     this.prefix = prefix;
     this.now = now;
     this.indexSharesSlot = !client.isCluster || prefixPinsSlot(prefix);
+    const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => this.run(script, keys, args);
+    this.index = new UserIndex({ client, prefix, buckets: checkIndexBuckets(indexBuckets), sharesSlot: this.indexSharesSlot, run });
   }
 
   /**
@@ -137,12 +153,7 @@ export class RedisStore implements SessionStore {
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
   async get(key: string): Promise<SessionRecord | null> {
-    return this.guard("get", async () => {
-      const hash = await this.client.hgetall(this.sessionKey(key));
-      if (Object.keys(hash).length === 0) return null;
-      const record = fieldsToRecord(hash);
-      return expiresAtOf(record) <= this.now() ? null : record;
-    });
+    return this.guard("get", () => this.readRecord(this.sessionKey(key)).then((record) => (record === null || expiresAtOf(record) <= this.now() ? null : record)));
   }
 
   /**
@@ -158,44 +169,40 @@ export class RedisStore implements SessionStore {
         return;
       }
       const sessionKey = this.sessionKey(key);
-      const fields = recordToFields(record);
-      const indexArgs = [String(record.absoluteExpiresAt), key, expireAtArg(record.absoluteExpiresAt), String(now)];
-      const createArgs = [expireAtArg(expiresAtOf(record)), ...indexArgs, ...fields];
+      const value = encodeRecord(record);
+      const expireAt = expireAtArg(expiresAtOf(record));
       if (record.userId === null) {
-        await this.run(CREATE, [sessionKey], createArgs);
-      } else if (this.indexSharesSlot) {
-        await this.run(CREATE, [sessionKey, this.indexKey(record.userId)], createArgs);
+        await this.client.set(sessionKey, value, "PXAT", expireAt);
+        return;
+      }
+      const entry = this.index.entryOf(encodeOwner(record.userId), key, record.absoluteExpiresAt);
+      if (this.indexSharesSlot) {
+        await this.run(CREATE, [sessionKey, entry.bucketKey], [value, expireAt, entry.score, entry.member, indexNow(now)]);
       } else {
         // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
-        await this.run(INDEX_ADD, [this.indexKey(record.userId)], indexArgs);
-        await this.run(CREATE, [sessionKey], createArgs);
+        await this.index.add(entry, now);
+        await this.client.set(sessionKey, value, "PXAT", expireAt);
       }
     });
   }
 
   /**
    * Apply `patch` atomically in one script: set/unset top-level data keys, move the idle expiry, bump `version`,
-   * re-arm PEXPIREAT.
+   * re-arm the expiry. A record of the previous format is rewritten in the current one first.
    * @returns `true` if applied, `false` if the record is missing or expired (nothing is written then)
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
-    return this.guard("patch", async () => {
-      const applied = await this.run(PATCH, [this.sessionKey(key)], patchArgs(this.now(), patch));
-      return applied === 1;
-    });
+    return this.guard("patch", () => this.applyPatch(key, patch));
   }
 
   /**
-   * Slide the idle window: set `idleExpiresAt` and `touchedAt`, bump `version`, re-arm PEXPIREAT.
+   * Slide the idle window: set `idleExpiresAt` and `touchedAt`, bump `version`, re-arm the expiry.
    * @returns `true` if applied, `false` if the record is missing or expired
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
   async touch(key: string, idleExpiresAt: number, touchedAt: number): Promise<boolean> {
-    return this.guard("touch", async () => {
-      const applied = await this.run(PATCH, [this.sessionKey(key)], patchArgs(this.now(), { idleExpiresAt, touchedAt }));
-      return applied === 1;
-    });
+    return this.guard("touch", () => this.applyPatch(key, { idleExpiresAt, touchedAt }));
   }
 
   /**
@@ -214,23 +221,21 @@ export class RedisStore implements SessionStore {
   async listByUser(userId: string): Promise<StoredSession[]> {
     return this.guard("listByUser", async () => {
       const now = this.now();
-      const members = await this.readIndex(userId, now);
+      const entries = await this.index.entries(userId, now);
+      const keys = [...new Set([...entries.current, ...entries.legacy])];
       const live: StoredSession[] = [];
-      const dead: string[] = [];
-      for (let i = 0; i < members.length; i += BATCH) {
-        const batch = members.slice(i, i + BATCH);
-        const hashes = await Promise.all(batch.map((member) => this.client.hgetall(this.sessionKey(member))));
-        hashes.forEach((hash, j) => {
+      const dead = new Set<string>();
+      for (let i = 0; i < keys.length; i += BATCH) {
+        const batch = keys.slice(i, i + BATCH);
+        const records = await Promise.all(batch.map((key) => this.readRecord(this.sessionKey(key))));
+        records.forEach((record, j) => {
           const key = batch[j] as string;
-          if (hash.u !== userId) {
-            dead.push(key);
-            return;
-          }
-          const record = fieldsToRecord(hash);
-          if (expiresAtOf(record) > now) live.push({ key, record });
+          // Another owner may be a user sharing the tag: only the prune script, which re-checks the tag, removes it.
+          if (record === null || record.userId !== userId) dead.add(key);
+          else if (expiresAtOf(record) > now) live.push({ key, record });
         });
       }
-      await this.pruneIndex(userId, dead);
+      await this.index.prune(entries, dead);
       return live.sort((a, b) => b.record.createdAt - a.record.createdAt);
     });
   }
@@ -244,25 +249,22 @@ export class RedisStore implements SessionStore {
   async destroyByUser(userId: string, options: { except?: string } = {}): Promise<number> {
     return this.guard("destroyByUser", async () => {
       const now = this.now();
-      const members = (await this.readIndex(userId, now)).filter((member) => member !== options.except);
+      const entries = await this.index.entries(userId, now);
+      const keys = [...new Set([...entries.current, ...entries.legacy])].filter((key) => key !== options.except);
       let deleted = 0;
-      const removable: string[] = [];
-      for (let i = 0; i < members.length; i += BATCH) {
-        const batch = members.slice(i, i + BATCH);
-        const results = await Promise.all(
-          batch.map((member) => this.run(DESTROY_OWNED, [this.sessionKey(member)], [userId, String(now)])),
-        );
+      const removable = new Set<string>();
+      for (let i = 0; i < keys.length; i += BATCH) {
+        const batch = keys.slice(i, i + BATCH);
+        const args = [entries.owner, userId, String(now)];
+        const results = await Promise.all(batch.map((key) => this.run(DESTROY_OWNED, [this.sessionKey(key)], args)));
         results.forEach((result, j) => {
           if (result === 1) deleted += 1;
-          if (result !== -1) removable.push(batch[j] as string);
+          if (result !== -1) removable.add(batch[j] as string);
         });
       }
-      if (this.indexSharesSlot) {
-        await this.pruneIndex(userId, members);
-      } else if (removable.length > 0) {
-        // Only members whose record this call deleted: a missing record may be a create still in flight.
-        await this.client.zrem(this.indexKey(userId), ...removable);
-      }
+      if (this.indexSharesSlot) await this.index.prune(entries, new Set(keys));
+      // Only members whose record this call deleted: a missing record may be a create still in flight.
+      else await this.index.removeDeleted(entries, removable);
       return deleted;
     });
   }
@@ -273,7 +275,7 @@ export class RedisStore implements SessionStore {
    */
   async clear(): Promise<void> {
     await this.guard("clear", async () => {
-      await this.scanEachMaster(`${escapeGlob(this.prefix)}*`, async (node, keys) => {
+      await scanEachMaster(this.client, `${escapeGlob(this.prefix)}*`, async (node, keys) => {
         const pipeline = node.pipeline();
         // One key per command: on a Cluster node the keys of one page span many slots (no multi-slot UNLINK).
         for (const key of keys) pipeline.unlink(key);
@@ -291,13 +293,14 @@ export class RedisStore implements SessionStore {
     return this.guard("count", async () => {
       const now = this.now();
       let live = 0;
-      await this.scanEachMaster(`${escapeGlob(this.prefix)}s:*`, async (node, keys) => {
+      await scanEachMaster(this.client, `${escapeGlob(this.prefix)}s:*`, async (node, keys) => {
         const pipeline = node.pipeline();
-        for (const key of keys) pipeline.hmget(key, "ia", "aa");
-        for (const [error, reply] of (await pipeline.exec()) ?? []) {
-          if (error) throw error;
-          const [idle, absolute] = reply as [string | null, string | null];
-          if (idle !== null && absolute !== null && Math.min(Number(idle), Number(absolute)) > now) live += 1;
+        for (const key of keys) pipeline.get(key);
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [i, [error, reply]] of replies.entries()) {
+          if (error && !isWrongType(error)) throw error;
+          const expiresAt = error ? await this.legacyExpiresAt(node, keys[i] as string) : reply === null ? 0 : expiresAtOfValue(reply as string);
+          if (expiresAt > now) live += 1;
         }
       });
       return live;
@@ -313,11 +316,7 @@ export class RedisStore implements SessionStore {
   async close(): Promise<void> {}
 
   private sessionKey(key: string): string {
-    return `${this.prefix}s:${key}`;
-  }
-
-  private indexKey(userId: string): string {
-    return `${this.prefix}u:${userId}`;
+    return this.index.sessionKey(key);
   }
 
   private guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
@@ -334,45 +333,42 @@ export class RedisStore implements SessionStore {
     }
   }
 
+  /** The record at a Redis key, of either format, expired or not; `null` when missing. One GET on the hot path. */
+  private readRecord(sessionKey: string): Promise<SessionRecord | null> {
+    return this.client.get(sessionKey).then(
+      (value) => (value === null ? null : decodeRecord(value)),
+      (error: unknown) => (isWrongType(error) ? this.readLegacyRecord(sessionKey) : Promise.reject(error)),
+    );
+  }
+
+  private async readLegacyRecord(sessionKey: string): Promise<SessionRecord | null> {
+    const hash = await this.client.hgetall(sessionKey);
+    return Object.keys(hash).length === 0 ? null : legacyFieldsToRecord(hash);
+  }
+
+  private async legacyExpiresAt(node: Redis, sessionKey: string): Promise<number> {
+    const [idle, absolute] = await node.hmget(sessionKey, "ia", "aa");
+    return idle === null || absolute === null ? 0 : Math.min(Number(idle), Number(absolute));
+  }
+
+  /** PATCH; a legacy hash is first rewritten as a string record (compared on its version), then patched. */
+  private async applyPatch(key: string, patch: SessionPatch): Promise<boolean> {
+    const sessionKey = this.sessionKey(key);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const applied = await this.run(PATCH, [sessionKey], patchArgs(this.now(), patch));
+      if (applied !== -2) return applied === 1;
+      // Another client may have migrated it meanwhile (WRONGTYPE now) or deleted it: patch again.
+      const hash = await this.client.hgetall(sessionKey).catch((error: unknown) => (isWrongType(error) ? {} : Promise.reject(error)));
+      if (Object.keys(hash).length === 0) continue;
+      const record = legacyFieldsToRecord(hash);
+      if (expiresAtOf(record) <= this.now()) return false;
+      await this.run(MIGRATE, [sessionKey], [String(record.version), encodeRecord(record), expireAtArg(expiresAtOf(record))]);
+    }
+    throw new Error("a legacy record kept changing while being migrated");
+  }
+
   private async deleteRecordThenMember(key: string): Promise<void> {
-    const userId = await this.run(DESTROY, [this.sessionKey(key)], []);
-    if (typeof userId === "string") await this.client.zrem(this.indexKey(userId), key);
+    const [owner, legacy] = (await this.run(DESTROY, [this.sessionKey(key)], [])) as [string, number];
+    if (owner !== "") await this.index.remove(owner, key, legacy === 1);
   }
-
-  private async readIndex(userId: string, now: number): Promise<string[]> {
-    return (await this.run(INDEX_READ, [this.indexKey(userId)], [String(now)])) as string[];
-  }
-
-  /** Where the index shares the records' slot, drop the given members whose record is gone — re-checked atomically. */
-  private async pruneIndex(userId: string, members: string[]): Promise<void> {
-    if (!this.indexSharesSlot) return;
-    for (let i = 0; i < members.length; i += BATCH) {
-      const batch = members.slice(i, i + BATCH);
-      const keys = [this.indexKey(userId), ...batch.map((member) => this.sessionKey(member))];
-      await this.run(INDEX_PRUNE, keys, [userId, ...batch]);
-    }
-  }
-
-  private async scanEachMaster(pattern: string, onPage: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
-    for (const node of await this.masters()) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", BATCH);
-        cursor = next;
-        if (keys.length > 0) await onPage(node, keys);
-      } while (cursor !== "0");
-    }
-  }
-
-  private async masters(): Promise<Redis[]> {
-    if (!this.client.isCluster) return [this.client as Redis];
-    const cluster = this.client as Cluster;
-    // The node list is filled by the first slots refresh; a PING waits for the cluster to be ready.
-    await cluster.ping();
-    return cluster.nodes("master");
-  }
-}
-
-function throwPipelineError(results: Array<[Error | null, unknown]> | null): void {
-  for (const [error] of results ?? []) if (error) throw error;
 }

@@ -1,0 +1,109 @@
+/**
+ * RedisStore's per-user index: reading, adding to and pruning the buckets of redis-index.ts, and the per-user sorted
+ * sets of the legacy format (redis-legacy.ts) until they expire. See redis.ts for what is atomic where.
+ */
+import type { Cluster, Redis } from "ioredis";
+import { encodeOwner } from "./redis-codec.js";
+import { indexNow, indexScore, indexSlotOf, type IndexSlot } from "./redis-index.js";
+import { INDEX_ADD, INDEX_PRUNE, INDEX_READ, LEGACY_INDEX_PRUNE, LEGACY_INDEX_READ, type LuaScript } from "./redis-scripts.js";
+
+/** How many members one prune script checks. */
+const BATCH = 256;
+
+/** What the index needs from its store. */
+export interface UserIndexContext {
+  client: Redis | Cluster;
+  prefix: string;
+  buckets: number;
+  /** True when a session key and every index key always share a slot, so one script may touch both. */
+  sharesSlot: boolean;
+  run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
+}
+
+/** One user's index entries: the store keys found in the buckets and in the legacy per-user set. */
+export interface UserEntries {
+  userId: string;
+  owner: string;
+  slot: IndexSlot;
+  current: string[];
+  legacy: string[];
+}
+
+/** Where an index member goes: the bucket key and the member (tag + store key). */
+export interface IndexEntry {
+  bucketKey: string;
+  member: string;
+  score: string;
+}
+
+export class UserIndex {
+  constructor(private readonly context: UserIndexContext) {}
+
+  sessionKey(key: string): string {
+    return `${this.context.prefix}s:${key}`;
+  }
+
+  /** The member a session of `owner` (encoded) has. */
+  entryOf(owner: string, key: string, absoluteExpiresAt: number): IndexEntry {
+    const { bucket, tag } = indexSlotOf(owner, this.context.buckets);
+    return { bucketKey: this.bucketKey(bucket), member: tag + key, score: indexScore(absoluteExpiresAt) };
+  }
+
+  async add(entry: IndexEntry, now: number): Promise<void> {
+    await this.context.run(INDEX_ADD, [entry.bucketKey], [entry.score, entry.member, indexNow(now)]);
+  }
+
+  /** Remove a session's member: from its bucket, or (`legacy`) from the old per-user set of `owner` (raw userId). */
+  async remove(owner: string, key: string, legacy: boolean): Promise<void> {
+    if (legacy) {
+      await this.context.client.zrem(this.legacyKey(owner), key);
+      return;
+    }
+    const { bucketKey, member } = this.entryOf(owner, key, 0);
+    await this.context.client.zrem(bucketKey, member);
+  }
+
+  /** The user's members, after pruning those whose absolute expiry passed. A key may appear in both lists. */
+  async entries(userId: string, now: number): Promise<UserEntries> {
+    const owner = encodeOwner(userId);
+    const slot = indexSlotOf(owner, this.context.buckets);
+    const [current, legacy] = (await Promise.all([
+      this.context.run(INDEX_READ, [this.bucketKey(slot.bucket)], [indexNow(now), slot.tag]),
+      this.context.run(LEGACY_INDEX_READ, [this.legacyKey(userId)], [String(now)]),
+    ])) as [string[], string[]];
+    return { userId, owner, slot, current, legacy };
+  }
+
+  /** Where the index shares the records' slot, drop the given members whose record is gone — re-checked atomically. */
+  async prune(entries: UserEntries, keys: Set<string>): Promise<void> {
+    if (!this.context.sharesSlot || keys.size === 0) return;
+    const { owner, userId, slot } = entries;
+    const bucketKey = this.bucketKey(slot.bucket);
+    await this.inBatches(entries.current.filter((key) => keys.has(key)), (batch) =>
+      this.context.run(INDEX_PRUNE, [bucketKey, ...batch.map((key) => this.sessionKey(key))], [slot.tag, ...batch]),
+    );
+    await this.inBatches(entries.legacy.filter((key) => keys.has(key)), (batch) =>
+      this.context.run(LEGACY_INDEX_PRUNE, [this.legacyKey(userId), ...batch.map((key) => this.sessionKey(key))], [owner, userId, ...batch]),
+    );
+  }
+
+  /** Remove the members of sessions this client has just deleted (Cluster without a shared slot: see redis.ts). */
+  async removeDeleted(entries: UserEntries, keys: Set<string>): Promise<void> {
+    const current = entries.current.filter((key) => keys.has(key)).map((key) => entries.slot.tag + key);
+    const legacy = entries.legacy.filter((key) => keys.has(key));
+    if (current.length > 0) await this.context.client.zrem(this.bucketKey(entries.slot.bucket), ...current);
+    if (legacy.length > 0) await this.context.client.zrem(this.legacyKey(entries.userId), ...legacy);
+  }
+
+  private bucketKey(bucket: number): string {
+    return `${this.context.prefix}i:${bucket}`;
+  }
+
+  private legacyKey(userId: string): string {
+    return `${this.context.prefix}u:${userId}`;
+  }
+
+  private async inBatches(keys: string[], body: (batch: string[]) => Promise<unknown>): Promise<void> {
+    for (let i = 0; i < keys.length; i += BATCH) await body(keys.slice(i, i + BATCH));
+  }
+}
