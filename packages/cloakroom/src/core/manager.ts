@@ -2,13 +2,13 @@
  * The SessionManager: load a request's session from its cookie, and commit what the request changed.
  * No framework and no I/O of its own — the store does the I/O, adapters map requests and responses.
  */
-import { LRUCache } from "lru-cache";
-import { cookieAllowed, decodeCookieValue, expiresWins, lifetimeOf, readRawCookieValues, resolveCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
+import { cookieAllowed, expiresWins, lifetimeOf, resolveCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
 import { callStore } from "./errors.js";
 import { Session, type SessionHandle } from "./session.js";
 import { createSigner, type Signer } from "./signing.js";
 import { EMPTY_SNAPSHOT, createSessionState, loadData, reservedNamesOf, type SessionState } from "./state.js";
-import { logLabelOf, storeKeyOf } from "./ticket.js";
+import { logLabelOf } from "./ticket.js";
+import { TicketReader, type Verified } from "./ticket-reader.js";
 import { isLive, resolveTimeoutPolicy, type TimeoutPolicy } from "./timeouts.js";
 import { Planner, cookieExpiryOf, type Plan } from "./plan.js";
 import type { SessionRecord, SessionStore } from "./types.js";
@@ -20,13 +20,6 @@ export type { Plan, StoreCall } from "./plan.js";
 export { isSessionStore } from "./manager-helpers.js";
 
 const stateOf = Session.stateOf;
-
-/** A verified cookie value: its ticket, store key, and whether an older secret signed it. */
-interface Verified {
-  ticket: string;
-  key: string;
-  needsResign: boolean;
-}
 
 /**
  * Loads and commits sessions. One per application.
@@ -42,25 +35,19 @@ export class SessionManager {
   readonly policy: TimeoutPolicy;
   readonly identityKey: string;
   private readonly signer: Signer;
+  /** Which ticket a request presents (cookie parsing, verification and its cache). */
+  private readonly tickets: TicketReader;
   private readonly cookieOptions: CookieOptions;
   /** A fixed `cookie.expires` date in the options (ms), when it is the lifetime new sessions get. */
   private readonly fixedExpiry: number | null;
   private readonly now: () => number;
-  private readonly hashKeys: boolean;
   private readonly onEvent: ((event: SessionEvent) => void) | undefined;
   private readonly client: SessionManagerOptions["client"];
-  private readonly parsedCookies: SessionManagerOptions["parsedCookies"];
   private readonly planner: Planner;
   /** Cookie attributes (and whether they may be set) per request security, settled once for the static options. */
   private readonly cookieCache = new Map<boolean, SettledCookie>();
   /** The reserved names of the session class last seen (adapters use one class each). */
   private reserved: { proto: object | null; names: ReadonlySet<string> } = { proto: null, names: new Set(["cookie"]) };
-  /**
-   * Cookie values that verified, with their store keys: a returning client costs a map lookup instead of an HMAC and
-   * a SHA-256 (about 3 µs of a ~10 µs engine budget per request). Only values signed by our secrets get in, and
-   * lru-cache bounds it, so a spray of forged cookies neither fills it nor evicts faster than one entry per request.
-   */
-  private readonly verified = new LRUCache<string, Verified>({ max: 10_000 });
 
   constructor(options: SessionManagerOptions) {
     if (!options || typeof options !== "object") throw new TypeError("options must be an object");
@@ -77,10 +64,9 @@ export class SessionManager {
     this.identityKey = options.identityKey ?? "userId";
     if (typeof this.identityKey !== "string" || this.identityKey === "") throw new TypeError("identityKey option must be a non-empty string");
     this.now = options.now ?? Date.now;
-    this.hashKeys = options.hashKeys ?? true;
+    this.tickets = new TicketReader(this.signer, options.hashKeys ?? true, options.parsedCookies, (type, state) => this.emit(type, state));
     this.onEvent = options.onEvent;
     this.client = options.client;
-    this.parsedCookies = options.parsedCookies;
     this.planner = new Planner({
       policy: this.policy,
       identityKey: this.identityKey,
@@ -98,7 +84,7 @@ export class SessionManager {
 
   /** The store key of a ticket. */
   keyOf(ticket: string): string {
-    return this.hashKeys ? storeKeyOf(ticket) : ticket;
+    return this.tickets.keyOf(ticket);
   }
 
   /**
@@ -141,7 +127,7 @@ export class SessionManager {
     state.reserved = this.reservedOf(session);
     if (!allowed) return session;
 
-    const found = this.presented(context, cookie.name, state);
+    const found = this.tickets.presented(context, cookie.name, state);
     if (!found) return session;
     const key = found.key;
     let peeked: SessionRecord | null | undefined;
@@ -152,68 +138,6 @@ export class SessionManager {
     }
     if (peeked !== undefined) return this.adopt(session, state, found, peeked);
     return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record));
-  }
-
-  /** The one verified ticket the request presents: from the Cookie header, or what a cookie parser left on the request. */
-  private presented(context: RequestContext, name: string, state: SessionState): Verified | null {
-    const values = context.cookieHeader === undefined ? [] : readRawCookieValues(context.cookieHeader, name);
-    if (values.length > 0) {
-      state.hadCookie = true;
-      const found = this.verifyAll(values, state);
-      if (found) return found;
-    }
-    // express-session's back-compat read of cookie-parser's results (documented, deprecated there).
-    const parsed = this.parsedCookies?.(context.request);
-    if (!parsed) return null;
-    const signed = parsed.signed?.[name];
-    if (typeof signed === "string" && signed !== "") {
-      state.hadCookie = true;
-      return { ticket: signed, key: this.keyOf(signed), needsResign: true };
-    }
-    const plain = parsed.plain?.[name];
-    if (typeof plain === "string" && plain.startsWith("s:")) {
-      state.hadCookie = true;
-      return this.verifyAll([plain], state);
-    }
-    return null;
-  }
-
-  /**
-   * Verify a cookie value as it appears in the header (percent-encoded) and derive its store key, or `null` for
-   * anything we did not sign. The cache is keyed by the raw text, so a returning client skips the decoding too.
-   */
-  private verify(raw: string): Verified | null {
-    const cached = this.verified.get(raw);
-    if (cached) return cached;
-    const unsigned = this.signer.unsign(decodeCookieValue(raw));
-    if (!unsigned) return null;
-    const entry = { ticket: unsigned.ticket, key: this.keyOf(unsigned.ticket), needsResign: unsigned.needsResign };
-    this.verified.set(raw, entry);
-    return entry;
-  }
-
-  /** The one ticket the cookie values carry, or `null` (none verifies, or two different ones do: trust neither). */
-  private verifyAll(values: string[], state: SessionState): Verified | null {
-    let found: Verified | null = null;
-    let ambiguous = false;
-    for (const value of values) {
-      const verified = this.verify(value);
-      if (!verified) continue;
-      if (found && found.ticket !== verified.ticket) ambiguous = true;
-      found ??= verified;
-    }
-    if (!found) {
-      // A dead cookie is not cleared: a request racing a login may still carry the previous ticket, and clearing it
-      // would delete the new cookie that the login response just set.
-      this.emit("invalid_cookie", state);
-      return null;
-    }
-    if (ambiguous) {
-      // Two different valid tickets under one name: one may be tossed in by a sibling host. Trust neither.
-      this.emit("ambiguous_cookie", state);
-      return null;
-    }
-    return found;
   }
 
   /** Make `record` (what the store gave for the presented ticket) the session's, if it is live. */
