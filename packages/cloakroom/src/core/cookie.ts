@@ -173,3 +173,15 @@ export function serializeClearingCookie(cookie: ResolvedCookie): string {
   const { name, declaredSameSite: _declared, ...attributes } = cookie;
   return serialize(name, "", { ...attributes, maxAge: 0, expires: new Date(0) });
 }
+
+/** A request's cookie attributes, and whether it may carry them. */
+export interface SettledCookie {
+  cookie: ResolvedCookie;
+  allowed: boolean;
+}
+
+/** Settle the cookie attributes for a request of this security (see {@link resolveCookie}, {@link cookieAllowed}). */
+export function settleCookie(options: CookieOptions, secure: boolean): SettledCookie {
+  const cookie = resolveCookie(options, secure);
+  return { cookie, allowed: cookieAllowed(cookie, secure) };
+}

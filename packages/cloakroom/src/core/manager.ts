@@ -2,7 +2,7 @@
  * The SessionManager: load a request's session from its cookie, and commit what the request changed.
  * No framework and no I/O of its own — the store does the I/O, adapters map requests and responses.
  */
-import { cookieAllowed, expiresWins, lifetimeOf, resolveCookie, type CookieOptions, type ResolvedCookie } from "./cookie.js";
+import { expiresWins, lifetimeOf, settleCookie, type CookieOptions, type SettledCookie } from "./cookie.js";
 import { callStore } from "./errors.js";
 import { Session, type SessionHandle } from "./session.js";
 import { createSigner, type Signer } from "./signing.js";
@@ -10,7 +10,7 @@ import { EMPTY_SNAPSHOT, createSessionState, loadData, reservedNamesOf, type Ses
 import { logLabelOf } from "./ticket.js";
 import { TicketReader, type Verified } from "./ticket-reader.js";
 import { isLive, resolveTimeoutPolicy, type TimeoutPolicy } from "./timeouts.js";
-import { Planner, cookieExpiryOf, type Plan } from "./plan.js";
+import { Planner, applyOutcome, cookieExpiryOf, type Plan } from "./plan.js";
 import type { SessionRecord, SessionStore } from "./types.js";
 import { USER_AGENT_LIMIT, ipOf, isSessionStore, normalizeSecrets, resolveClient, summarize } from "./manager-helpers.js";
 import type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
@@ -230,19 +230,7 @@ export class SessionManager {
         await callStore("touch", () => store.touchRecord!(call.key, call.record));
         break;
     }
-    const outcome = decided.outcome!;
-    state.ticket = outcome.ticket;
-    state.key = outcome.key;
-    state.record = outcome.record;
-    state.snapshot = outcome.snapshot;
-    state.cookieExpiresAt = cookieExpiryOf(outcome.record);
-    state.issuedTicket = null;
-    state.forceRotate = false;
-    state.forceTouch = false;
-    state.identityAssigned = false;
-    state.clearCookie = false;
-    // A line made by an explicit save() or rotate() still has to reach this request's response.
-    state.owedCookie = decided.setCookie;
+    const outcome = applyOutcome(state, decided);
     if (decided.event) this.emit(decided.event, state, { keyLabel: logLabelOf(outcome.key), userId: outcome.record.userId });
     return decided.setCookie;
   }
@@ -402,17 +390,6 @@ export class SessionManager {
       // A logging hook must never break a request.
     }
   }
-}
-
-/** A request's cookie attributes, and whether it may carry them. */
-interface SettledCookie {
-  cookie: ResolvedCookie;
-  allowed: boolean;
-}
-
-function settleCookie(options: CookieOptions, secure: boolean): SettledCookie {
-  const cookie = resolveCookie(options, secure);
-  return { cookie, allowed: cookieAllowed(cookie, secure) };
 }
 
 function newSession(handle: SessionHandle): Session {

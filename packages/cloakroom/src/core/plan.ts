@@ -195,3 +195,21 @@ export class Planner {
 export function cookieExpiryOf(record: SessionRecord): number | null {
   return record.cookieMaxAge === null ? null : expiresAtOf(record);
 }
+
+/** Make an executed plan's outcome the session's state: the stored ticket, key, record and baseline. */
+export function applyOutcome(state: SessionState, decided: Plan): NonNullable<Plan["outcome"]> {
+  const outcome = decided.outcome!;
+  state.ticket = outcome.ticket;
+  state.key = outcome.key;
+  state.record = outcome.record;
+  state.snapshot = outcome.snapshot;
+  state.cookieExpiresAt = cookieExpiryOf(outcome.record);
+  state.issuedTicket = null;
+  state.forceRotate = false;
+  state.forceTouch = false;
+  state.identityAssigned = false;
+  state.clearCookie = false;
+  // A line made by an explicit save() or rotate() still has to reach this request's response.
+  state.owedCookie = decided.setCookie;
+  return outcome;
+}
