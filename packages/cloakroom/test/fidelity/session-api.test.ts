@@ -148,7 +148,8 @@ describe("req.session.cookie", () => {
       "/": (req, res) => {
         req.session.views = 1;
         const cookie = req.session.cookie;
-        res.json({ maxAge: Math.round(cookie.maxAge / 1000), original: cookie.originalMaxAge, expires: typeof cookie.expires, httpOnly: cookie.httpOnly, path: cookie.path });
+        // originalMaxAge comes from two clock reads in express-session (60000 or 59999): compared in seconds.
+        res.json({ maxAge: Math.round(cookie.maxAge / 1000), original: Math.round(cookie.originalMaxAge / 1000), expires: typeof cookie.expires, httpOnly: cookie.httpOnly, path: cookie.path });
       },
     });
     return client.get("/");

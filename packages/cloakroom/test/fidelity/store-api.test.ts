@@ -174,7 +174,8 @@ describe("session.Cookie standalone", () => {
 
   same("maxAge makes expires; originalMaxAge is kept", async (lib) => {
     const cookie = new lib.session.Cookie({ maxAge: 60_000, httpOnly: false, path: "/x" });
-    return { maxAge: Math.round(cookie.maxAge! / 1000), original: cookie.originalMaxAge, expires: cookie.expires instanceof Date, httpOnly: cookie.httpOnly, path: cookie.path };
+    // express-session derives originalMaxAge from two Date.now() reads (60000 or 59999): compare in seconds.
+    return { maxAge: Math.round(cookie.maxAge! / 1000), original: Math.round(cookie.originalMaxAge! / 1000), expires: cookie.expires instanceof Date, httpOnly: cookie.httpOnly, path: cookie.path };
   });
 
   same("bad options throw TypeErrors", async (lib) => {
