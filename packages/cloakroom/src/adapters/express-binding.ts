@@ -72,9 +72,14 @@ export function bindingOf(req: object): Binding | undefined {
   return requests.get(req);
 }
 
-/** The binding of a response (through `res.req`, which Node sets), if a cloakroom middleware bound it. */
+/** The slot of a response's connection (through `res.req`, which Node sets), if it has one. */
+function slotOfResponse(res: object): SocketSlot | undefined {
+  return (res as { req?: { socket?: SlotHolder } }).req?.socket?.[SLOT];
+}
+
+/** The binding of a response, if a cloakroom middleware bound it. */
 function responseBindingOf(res: object): Binding | undefined {
-  const slot = (res as { req?: { socket?: SlotHolder } }).req?.socket?.[SLOT];
+  const slot = slotOfResponse(res);
   if (slot !== undefined && slot.res === res) return slot.binding!;
   return responses.get(res);
 }
@@ -99,7 +104,7 @@ function claimSlot(req: object, binding: Binding): boolean {
 
 /** The response of a bound request has ended: its connection's slot may take the next request. */
 export function releaseResponse(res: object): void {
-  const slot = (res as { req?: { socket?: SlotHolder } }).req?.socket?.[SLOT];
+  const slot = slotOfResponse(res);
   if (slot !== undefined && slot.res === res) slot.open = false;
 }
 
@@ -244,7 +249,7 @@ export function setRequestSessionID(req: object, binding: Binding, sessionID: un
  */
 export function interceptResponse(res: ServerResponse, binding: Binding, hooks: ResponseHooks): void {
   binding.response = hooks;
-  const slot = (res as { req?: { socket?: SlotHolder } }).req?.socket?.[SLOT];
+  const slot = slotOfResponse(res);
   if (slot !== undefined && slot.binding === binding) slot.res = res;
   else responses.set(res, binding);
   const viaPrototype = responseUsesInterceptors(res);
