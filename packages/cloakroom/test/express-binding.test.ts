@@ -254,6 +254,35 @@ describe.each([
     const seen = async (cookie: string): Promise<string> => (await fetch(`${base}/seen`, { headers: { cookie } })).text();
     expect([await seen(alice), await seen(bob)]).toEqual(["slow", "fast"]);
   });
+
+  it("a request answered after requests on other connections were bound still sees, changes and ends with its own session", async () => {
+    const app = make();
+    app.use(session({ secret: SECRET }));
+    app.post("/login/:user", (req, res) => {
+      (req as Req).session.userId = req.params.user;
+      res.send("ok");
+    });
+    app.get("/mark", (req, res) => {
+      const delay = Number(req.query.delay ?? 0);
+      setTimeout(() => {
+        (req as Req).session.mark = req.query.mark;
+        res.send(String((req as Req).session.userId));
+      }, delay);
+    });
+    app.get("/mark/read", (req, res) => void res.send(String((req as Req).session.mark)));
+    const base = await serve(app);
+    const users = ["u0", "u1", "u2", "u3", "u4"];
+    const cookies = await Promise.all(
+      users.map(async (user) => (await fetch(`${base}/login/${user}`, { method: "POST" })).headers.getSetCookie()[0]!.split(";")[0]!),
+    );
+    // The first request waits longest, so every later one is bound (on its own connection) before it answers.
+    const bodies = await Promise.all(
+      cookies.map((cookie, i) => fetch(`${base}/mark?delay=${(users.length - i) * 30}&mark=m${i}`, { headers: { cookie, connection: "close" } }).then((r) => r.text())),
+    );
+    expect(bodies).toEqual(users);
+    const marks = await Promise.all(cookies.map(async (cookie) => (await fetch(`${base}/mark/read`, { headers: { cookie } })).text()));
+    expect(marks).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+  });
 });
 
 describe("a bare http.createServer handler (no Express prototypes)", () => {

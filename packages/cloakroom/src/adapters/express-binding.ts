@@ -65,8 +65,27 @@ interface SocketSlot {
 }
 type SlotHolder = { [SLOT]?: SocketSlot } | null | undefined;
 
+/**
+ * The request and the response bound last, with their bindings: the accessors and interceptors check them first. An
+ * identity comparison, where the lookup through `req.socket` (or `res.req.socket`) is a property load on an object
+ * whose prototype Express swapped, which V8 serves from its megamorphic stub cache or its runtime: measured ~1.5k
+ * instructions per load. They hold only what the socket slot holds too (the newest request, until the next one).
+ */
+let lastRequest: object | null = null;
+let lastRequestBinding: Binding | undefined;
+let lastResponse: object | null = null;
+let lastResponseBinding: Binding | undefined;
+let lastResponseSlot: SocketSlot | undefined;
+/** The slot bindRequest claimed for `lastRequest` (`null`: it went to the WeakMap). */
+let lastClaimedSlot: SocketSlot | null = null;
+
 /** The binding of a request, if a cloakroom middleware bound it. */
 export function bindingOf(req: object): Binding | undefined {
+  if (req === lastRequest) return lastRequestBinding;
+  return lookUpRequest(req);
+}
+
+function lookUpRequest(req: object): Binding | undefined {
   const slot = (req as { socket?: SlotHolder }).socket?.[SLOT];
   if (slot !== undefined && slot.req === req) return slot.binding!;
   return requests.get(req);
@@ -79,32 +98,34 @@ function slotOfResponse(res: object): SocketSlot | undefined {
 
 /** The binding of a response, if a cloakroom middleware bound it. */
 function responseBindingOf(res: object): Binding | undefined {
+  if (res === lastResponse) return lastResponseBinding;
+  return lookUpResponse(res);
+}
+
+function lookUpResponse(res: object): Binding | undefined {
   const slot = slotOfResponse(res);
   if (slot !== undefined && slot.res === res) return slot.binding!;
   return responses.get(res);
 }
 
-/** Put `binding` in the slot of `req`'s connection; false when it cannot go there (no socket, pipelined). */
-function claimSlot(req: object, binding: Binding): boolean {
+/** Put `binding` in the slot of `req`'s connection; `null` when it cannot go there (no socket, pipelined). */
+function claimSlot(req: object, binding: Binding): SocketSlot | null {
   const socket = (req as { socket?: unknown }).socket;
-  if (!(socket instanceof Socket)) return false;
+  if (!(socket instanceof Socket)) return null;
   const holder = socket as { [SLOT]?: SocketSlot };
   const slot = holder[SLOT];
-  if (slot === undefined) {
-    holder[SLOT] = { req, res: null, binding, open: true };
-    return true;
-  }
-  if (slot.open) return false;
+  if (slot === undefined) return (holder[SLOT] = { req, res: null, binding, open: true });
+  if (slot.open) return null;
   slot.req = req;
   slot.res = null;
   slot.binding = binding;
   slot.open = true;
-  return true;
+  return slot;
 }
 
 /** The response of a bound request has ended: its connection's slot may take the next request. */
 export function releaseResponse(res: object): void {
-  const slot = slotOfResponse(res);
+  const slot = res === lastResponse ? lastResponseSlot : slotOfResponse(res);
   if (slot !== undefined && slot.res === res) slot.open = false;
 }
 
@@ -213,12 +234,30 @@ function responseUsesInterceptors(res: object): boolean {
 }
 
 /**
+ * What `req.session` shows, without the property load through Express's swapped prototype where it can: an own
+ * property (a bare http server, another session library), else this module's binding, which is what the prototype
+ * accessor would answer.
+ */
+export function shownSession(req: object): unknown {
+  if (Object.prototype.hasOwnProperty.call(req, "session")) return (req as { session?: unknown }).session;
+  const binding = bindingOf(req);
+  if (binding !== undefined) return binding.session;
+  return requestUsesAccessors(req) ? undefined : (req as { session?: unknown }).session;
+}
+
+/**
  * Bind a session to a request: through the prototype accessors when Express's prototypes are there, as own properties
  * otherwise (a bare http server). The binding's `session`, `sessionID` and `sessionStore` are what the request shows.
  * @returns true when they are own properties of `req`
  */
 export function bindRequest(req: object, binding: Binding): boolean {
-  if (!claimSlot(req, binding)) requests.set(req, binding);
+  const slot = claimSlot(req, binding);
+  if (slot === null) requests.set(req, binding);
+  // What the lookup answers from now on (the first binding of a request wins, as in the slot).
+  lastRequest = null;
+  lastRequestBinding = slot !== null ? binding : lookUpRequest(req);
+  lastRequest = req;
+  lastClaimedSlot = slot;
   if (requestUsesAccessors(req)) return false;
   const target = req as Record<string, unknown>;
   target.session = binding.session;
@@ -249,9 +288,17 @@ export function setRequestSessionID(req: object, binding: Binding, sessionID: un
  */
 export function interceptResponse(res: ServerResponse, binding: Binding, hooks: ResponseHooks): void {
   binding.response = hooks;
-  const slot = slotOfResponse(res);
+  // The slot bindRequest just claimed for this binding's request is its response's too (no `res.req.socket` load).
+  const slot = lastClaimedSlot !== null && lastRequestBinding === binding ? lastClaimedSlot : slotOfResponse(res);
+  let shown: Binding | undefined = binding;
   if (slot !== undefined && slot.binding === binding) slot.res = res;
-  else responses.set(res, binding);
+  else {
+    responses.set(res, binding);
+    shown = lookUpResponse(res);
+  }
+  lastResponse = res;
+  lastResponseBinding = shown;
+  lastResponseSlot = slot;
   const viaPrototype = responseUsesInterceptors(res);
   const ownWriteHead = Object.prototype.hasOwnProperty.call(res, "writeHead");
   const ownEnd = Object.prototype.hasOwnProperty.call(res, "end");

@@ -9,7 +9,7 @@ import { SessionStoreUnavailableError } from "../core/errors.js";
 import { SessionManager, type RequestContext } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
 import type { LegacyStore } from "../stores/legacy.js";
-import { bindRequest, interceptResponse } from "./express-binding.js";
+import { bindRequest, interceptResponse, shownSession } from "./express-binding.js";
 import { Exchange, type ExchangeSettings } from "./express-exchange.js";
 import { MemoryStore } from "./express-memory-store.js";
 import { resolveSessionOptions, type SessionOptions, type SessionRequest } from "./express-options.js";
@@ -59,7 +59,7 @@ function createSessionMiddleware(options: SessionOptions = {}): SessionMiddlewar
   });
 
   const middleware = function cloakroomSession(req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void): void {
-    if (req.session) return next();
+    if (shownSession(req)) return next();
     const headers = req.headers;
     if (!storeReady) {
       // express-session runs such requests without a session; one that presents a session fails closed instead.

@@ -148,7 +148,8 @@ export class SessionManager {
       return session;
     }
     const agent = state.userAgent;
-    if (agent !== undefined && record.meta.userAgent !== undefined && agent !== record.meta.userAgent) {
+    // Reported only: without an event hook there is nobody to tell, and the record's meta stays unread.
+    if (this.onEvent !== undefined && agent !== undefined && record.meta.userAgent !== undefined && agent !== record.meta.userAgent) {
       this.emit("user_agent_changed", state, { keyLabel: logLabelOf(key), userId: record.userId });
     }
     state.ticket = found.ticket;
@@ -157,7 +158,7 @@ export class SessionManager {
     state.needsResign = found.needsResign;
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
-    loadData(session, state, record.data);
+    loadData(session, state, record.data, true);
     return session;
   }
 

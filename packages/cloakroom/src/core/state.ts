@@ -182,11 +182,13 @@ export function reservedNamesOf(session: object): ReadonlySet<string> {
 /**
  * Replace the data of a session object with `data`, and reset the change-tracking baseline to it. Reserved names
  * (the Session's methods, `id`, `cookie`) in stored data are left out, as express-session does.
+ * @param fresh the session object was just made and holds nothing but `cookie` (skips clearing it)
  */
-export function loadData(session: object, state: SessionState, data: Record<string, unknown>): void {
+export function loadData(session: object, state: SessionState, data: Record<string, unknown>, fresh = false): void {
   const reserved = state.reserved;
   const target = session as Record<string, unknown>;
-  for (const key of Object.keys(session)) if (key !== "cookie") delete target[key];
+  // `fresh`: a session object just made, holding nothing but its cookie (the load itself): nothing to remove.
+  if (!fresh) for (const key of Object.keys(session)) if (key !== "cookie") delete target[key];
   state.identityAssigned = false;
   state.identity = undefined;
   const keys = Object.keys(data);

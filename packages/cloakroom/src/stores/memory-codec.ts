@@ -102,7 +102,11 @@ export function decodeRecord(held: HeldRecord): SessionRecord {
     // A NaN or infinite time comes back from JSON as null, which must still read as expired.
     return { userId, data, createdAt, touchedAt, idleExpiresAt: idleExpiresAt ?? NaN, absoluteExpiresAt: absoluteExpiresAt ?? NaN, cookieMaxAge, version, meta };
   }
-  const [data, userId = IMPLIED, version = 0, cookieMaxAge = null, meta = {}] = JSON.parse(held.slice(HEADER)) as Tail;
+  // Indexed reads, not a destructuring with defaults: that runs the array iterator protocol on every read.
+  const tail = JSON.parse(held.slice(HEADER)) as Tail;
+  const data = tail[0];
+  const length = tail.length;
+  const userId = length > 1 ? (tail[1] as string | null | typeof IMPLIED) : IMPLIED;
   return {
     userId: userId === IMPLIED ? impliedUserId(data) : userId,
     data,
@@ -110,9 +114,9 @@ export function decodeRecord(held: HeldRecord): SessionRecord {
     touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
     idleExpiresAt: readTime(held, 1),
     absoluteExpiresAt: readTime(held, 1 + TIME_CHARS),
-    cookieMaxAge,
-    version,
-    meta,
+    cookieMaxAge: length > 3 ? (tail[3] as number | null) : null,
+    version: length > 2 ? (tail[2] as number) : 0,
+    meta: length > 4 ? (tail[4] as SessionMeta) : {},
   };
 }
 
