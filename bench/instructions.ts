@@ -110,7 +110,9 @@ async function main(): Promise<void> {
     ),
     "",
     ...targetsOf(rows),
-    "V8 runs with --single-threaded (compiler and GC on the main thread): two runs of one setup agree within about 0.5 %.",
+    "V8 runs with --single-threaded (compiler and GC on the main thread). Two runs of one setup have agreed within 0.5 % and",
+    "have differed by up to 8 %: the window holds only a few full collections (each costs the whole live heap) and V8 is",
+    "still compiling; `npm run bench:steady` measures after a warm-up over a longer window.",
   ].join("\n");
   console.log(`\n${markdown}`);
   await writeSection("instructions", markdown, { small: SMALL, large: LARGE, rows });

@@ -1,0 +1,53 @@
+/**
+ * Self cost per function of a callgrind dump, and the same summed by what the instructions were spent on (V8's
+ * runtime and inline-cache misses, the garbage collector, the optimizing compiler, builtins, JIT-compiled
+ * JavaScript, Node/libuv/llhttp, libc). callgrind_annotate prints inclusive figures that recursion through V8's
+ * call builtins makes meaningless here, and it has no such grouping; the format is simple enough to read directly
+ * (https://valgrind.org/docs/manual/cl-format.html): a cost line right after a `calls=` line is the inclusive cost
+ * of that call, every other cost line is self cost of the current `fn=`.
+ */
+import { readFile } from "node:fs/promises";
+
+export async function selfCosts(file: string): Promise<Map<string, number>> {
+  const names = new Map<string, string>();
+  const costs = new Map<string, number>();
+  let fn = "";
+  let afterCalls = false;
+  for (const line of (await readFile(file, "utf8")).split("\n")) {
+    const named = /^(c?fn)=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (named) {
+      if (named[3] !== undefined) names.set(named[2]!, named[3]);
+      if (named[1] === "fn") fn = names.get(named[2]!) ?? named[2]!;
+      continue;
+    }
+    if (line.startsWith("calls=")) {
+      afterCalls = true;
+      continue;
+    }
+    if (!/^[\d+*-]/.test(line)) continue;
+    const cost = Number(line.split(" ")[1]);
+    if (afterCalls) afterCalls = false;
+    else if (Number.isFinite(cost)) costs.set(fn, (costs.get(fn) ?? 0) + cost);
+  }
+  return costs;
+}
+
+const CATEGORIES: [string, RegExp][] = [
+  ["JIT-compiled JavaScript", /^0x[0-9a-f]+/],
+  ["optimizing compiler", /compiler::|Compil|Turbofan|maglev/i],
+  ["garbage collector", /Scaveng|Mark|Sweep|Heap::|heap::|Evacuat|Remembered|SlotSet|BodyDescriptor|MemoryChunk|LiveObject|SizeFromMap|RecordWrite|RelocIterator|FreeList/],
+  ["builtins", /^Builtins_/],
+  ["runtime (inline-cache misses, maps, lookups)", /LookupIterator|IC::|Runtime_|Map::|JSObject::|DescriptorArray|FieldIndex|Feedback|StubCache|Prototype|Transition|Object::|Lookup/],
+  ["Node, libuv, llhttp", /^node::|^uv_|^uv__|llhttp/],
+  ["libc", /malloc|free|^mem|^str|^__/],
+];
+
+/** Self cost summed by category, largest first. */
+export function byCategory(costs: Map<string, number>): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const [name, cost] of costs) {
+    const category = CATEGORIES.find(([, pattern]) => pattern.test(name))?.[0] ?? "other V8 and native code";
+    sums.set(category, (sums.get(category) ?? 0) + cost);
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]);
+}
