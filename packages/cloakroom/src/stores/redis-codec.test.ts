@@ -20,6 +20,12 @@ function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
 }
 
 describe("RedisStore's record codec", () => {
+  it("writes every time as its base-36 form (integers) or ~ and its decimal form", () => {
+    const times = [0, 35, 36 ** 5 - 1, 36 ** 5, 36 ** 5 + 1, NOW, NOW + 1, 2 ** 31, 2 ** 53 - 1];
+    for (const ms of times) expect(encodeRecord(record({ createdAt: ms, touchedAt: ms })).split("\u001f")[0]).toBe(ms.toString(36));
+    expect(encodeRecord(record({ createdAt: 2 ** 53, touchedAt: 0 })).split("\u001f")[0]).toBe(`~${2 ** 53}`);
+  });
+
   it("a fresh logged-in session fits in 60 bytes (one 64-byte allocation in Redis), an anonymous cart in fewer", () => {
     expect(encodeRecord(record()).length).toBeLessThanOrEqual(60);
     expect(encodeRecord(record({ userId: null, data: { cart: [] } })).length).toBeLessThanOrEqual(60);

@@ -18,8 +18,15 @@ const SEPARATOR = "\x1f";
 /** The owner field's value when the owner is also `data.userId` (the default identity key): stored once. */
 const OWNER_IN_DATA = ".";
 
+/** 36^5: a time is written as two small integers, each below 2^31, whose base-36 forms V8 prints fast. */
+const LOW_DIGITS = 60_466_176;
+
 function encodeTime(ms: number): string {
-  return Number.isSafeInteger(ms) && ms >= 0 ? ms.toString(36) : `~${ms}`;
+  if (!Number.isSafeInteger(ms) || ms < 0) return `~${ms}`;
+  // Same text as ms.toString(36), which is four times slower for numbers past 2^31 (a double-to-radix loop in V8).
+  if (ms < LOW_DIGITS) return ms.toString(36);
+  const high = Math.floor(ms / LOW_DIGITS);
+  return high.toString(36) + (ms - high * LOW_DIGITS).toString(36).padStart(5, "0");
 }
 
 function decodeTime(text: string): number {
@@ -51,20 +58,28 @@ function ownerField(record: SessionRecord): string {
   return inData ? OWNER_IN_DATA : owner;
 }
 
-/** The Redis string of a record. */
+/** The Redis string of a record (one concatenation: no field array to allocate on every create). */
 export function encodeRecord(record: SessionRecord): string {
   const meta = record.meta === undefined ? "" : JSON.stringify(record.meta);
-  return [
-    encodeTime(record.createdAt),
-    record.touchedAt === record.createdAt ? "" : encodeTime(record.touchedAt),
-    encodeTime(record.idleExpiresAt),
-    encodeTime(record.absoluteExpiresAt),
-    record.version === 0 ? "" : String(record.version),
-    record.cookieMaxAge === null ? "" : String(record.cookieMaxAge),
-    meta === "{}" ? "" : meta,
-    ownerField(record),
-    JSON.stringify(record.data),
-  ].join(SEPARATOR);
+  return (
+    encodeTime(record.createdAt) +
+    SEPARATOR +
+    (record.touchedAt === record.createdAt ? "" : encodeTime(record.touchedAt)) +
+    SEPARATOR +
+    encodeTime(record.idleExpiresAt) +
+    SEPARATOR +
+    encodeTime(record.absoluteExpiresAt) +
+    SEPARATOR +
+    (record.version === 0 ? "" : String(record.version)) +
+    SEPARATOR +
+    (record.cookieMaxAge === null ? "" : String(record.cookieMaxAge)) +
+    SEPARATOR +
+    (meta === "{}" ? "" : meta) +
+    SEPARATOR +
+    ownerField(record) +
+    SEPARATOR +
+    JSON.stringify(record.data)
+  );
 }
 
 /** The fields of a stored string; throws when it is not a record of this format. */

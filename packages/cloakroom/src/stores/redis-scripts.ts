@@ -87,25 +87,45 @@ local function ownerAndExpiry(key)
 end
 `;
 
-/** Adds a member to an index bucket, prunes members whose absolute expiry (score, s) passed, and makes the bucket
- * expire with its longest-lived member. */
+/**
+ * Adds a member to an index bucket and makes the bucket live at least as long as it: until its score (s) rounded up
+ * to the hour, so the creates of a burst, whose absolute expiries fall in the same hour, read the bucket's expiry
+ * (EXPIRETIME, Redis ≥ 7.0; -1 when it has none, as a bucket the ZADD has just created) without rewriting it. The
+ * expiry only ever moves later. Unless `now` (s) is empty, also prunes the members whose absolute expiry passed: the
+ * store asks for that on one addition in {@link PRUNE_EVERY}, which keeps a bucket that never stops receiving members
+ * small without a ZREMRANGEBYSCORE on every create.
+ */
 const INDEX_ADD_FN = `
 local function indexAdd(bucket, score, member, now)
   redis.call('ZADD', bucket, score, member)
-  redis.call('ZREMRANGEBYSCORE', bucket, '-inf', now)
-  local top = redis.call('ZRANGE', bucket, -1, -1, 'WITHSCORES')
-  if top[2] then redis.call('EXPIREAT', bucket, top[2]) end
+  local expireAt = math.ceil(tonumber(score) / 3600) * 3600
+  if redis.call('EXPIRETIME', bucket) < expireAt then redis.call('EXPIREAT', bucket, string.format('%.0f', expireAt)) end
+  if now ~= '' then redis.call('ZREMRANGEBYSCORE', bucket, '-inf', now) end
 end
 `;
 
-/** KEYS: session[, bucket]. ARGV: value, expireAt (ms)[, score (s), member, now (s)]. */
+/** One index addition in this many also prunes the expired members of its bucket (see INDEX_ADD_FN). */
+export const PRUNE_EVERY = 8;
+
+/** How many ARGV one session takes in {@link CREATE}. */
+export const CREATE_ARGS = 5;
+
+/**
+ * Sessions and the index members of the logged-in ones, any number per call (the creates of one tick:
+ * redis-create-batch.ts). KEYS: a pair per session: session, bucket (the session again for an anonymous one). ARGV:
+ * five per session: value, expireAt (ms), then score (s), member and now (s) to prune or '' — all three '' for an
+ * anonymous session, which has no member.
+ */
 export const CREATE = luaScript(`${INDEX_ADD_FN}
-redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
-if KEYS[2] then indexAdd(KEYS[2], ARGV[3], ARGV[4], ARGV[5]) end
+for i = 1, #KEYS, 2 do
+  local a = (i - 1) / 2 * ${CREATE_ARGS}
+  redis.call('SET', KEYS[i], ARGV[a + 1], 'PXAT', ARGV[a + 2])
+  if ARGV[a + 3] ~= '' then indexAdd(KEYS[i + 1], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]) end
+end
 return 1
 `);
 
-/** KEYS: bucket. ARGV: score (s), member, now (s). */
+/** KEYS: bucket. ARGV: score (s), member, now (s) to prune or ''. */
 export const INDEX_ADD = luaScript(`${INDEX_ADD_FN}
 indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 1

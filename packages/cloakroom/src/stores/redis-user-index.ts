@@ -5,7 +5,7 @@
 import type { Cluster, Redis } from "ioredis";
 import { encodeOwner } from "./redis-codec.js";
 import { indexNow, indexScore, indexSlotOf, type IndexSlot } from "./redis-index.js";
-import { INDEX_ADD, INDEX_PRUNE, INDEX_READ, LEGACY_INDEX_PRUNE, LEGACY_INDEX_READ, type LuaScript } from "./redis-scripts.js";
+import { INDEX_ADD, INDEX_PRUNE, INDEX_READ, LEGACY_INDEX_PRUNE, LEGACY_INDEX_READ, PRUNE_EVERY, type LuaScript } from "./redis-scripts.js";
 
 /** How many members one prune script checks. */
 const BATCH = 256;
@@ -37,6 +37,9 @@ export interface IndexEntry {
 }
 
 export class UserIndex {
+  /** Members added by this store so far: the first and then one in PRUNE_EVERY also prune (redis-scripts.ts). */
+  private additions = 0;
+
   constructor(private readonly context: UserIndexContext) {}
 
   sessionKey(key: string): string {
@@ -49,8 +52,15 @@ export class UserIndex {
     return { bucketKey: this.bucketKey(bucket), member: tag + key, score: indexScore(absoluteExpiresAt) };
   }
 
+  /** The `now` argument of an addition (INDEX_ADD, CREATE): the time to prune at on one addition in PRUNE_EVERY, else "". */
+  pruneArg(now: number): string {
+    const prune = this.additions % PRUNE_EVERY === 0;
+    this.additions += 1;
+    return prune ? indexNow(now) : "";
+  }
+
   async add(entry: IndexEntry, now: number): Promise<void> {
-    await this.context.run(INDEX_ADD, [entry.bucketKey], [entry.score, entry.member, indexNow(now)]);
+    await this.context.run(INDEX_ADD, [entry.bucketKey], [entry.score, entry.member, this.pruneArg(now)]);
   }
 
   /** Remove a session's member: from its bucket, or (`legacy`) from the old per-user set of `owner` (raw userId). */

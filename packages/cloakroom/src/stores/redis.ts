@@ -7,7 +7,8 @@
  * - `P i:<n>`    the per-user index, spread over `indexBuckets` sorted sets (redis-index.ts): member = a tag of the
  *                owner + the session key, score = absoluteExpiresAt in seconds. The score never changes (a touch only
  *                moves the idle expiry, which can never pass the absolute one), so patch and touch never write the
- *                index. A bucket expires with its longest-lived member. Sessions without a user have no member.
+ *                index. A bucket expires no earlier than its longest-lived member (its absolute expiry rounded up to
+ *                the hour). Sessions without a user have no member.
  * - `P u:<userId>` the per-user sorted sets of the previous format (redis-legacy.ts), read until they expire.
  *
  * Why a string: one Redis key costs ~150 B before its content, so a session is one key, and its value stays one
@@ -20,8 +21,9 @@
  *   anywhere. patch and touch check existence and expiry (against the store's clock) inside the script: a destroyed or
  *   expired session is never resurrected by a late patch.
  * - Standalone/Sentinel, or Cluster with a hash tag inside the prefix (e.g. `{sessions}:`, which pins every key to one
- *   slot): create writes record + index member in one script, and listByUser/destroyByUser drop members whose record
- *   is gone in one script that re-checks each record — so the index is exact.
+ *   slot): create writes record + index member in one script (the creates of a tick share one call:
+ *   redis-create-batch.ts), and listByUser/destroyByUser drop members whose record is gone in one script that
+ *   re-checks each record — so the index is exact.
  * - Cluster without such a tag: a session key and its index bucket live in different slots and no script may touch
  *   both. The index is then kept correct by ordering, not atomicity: create writes the index member FIRST and the
  *   record second; destroy deletes the record FIRST and the member second. A crash in between can only leave a
@@ -36,17 +38,26 @@
  * read the user's old sorted set. Records of both formats may therefore coexist; an instance running the previous
  * version cannot patch a record this one has rewritten, so upgrade every instance at once.
  *
- * sweep() resolves 0 without I/O: Redis expires records itself, and index pruning happens on create, on
+ * The string records' first release wrote the same records and index with a CREATE script per session (pruning and
+ * re-reading the bucket's top member on every create); it and this one can serve the same database side by side,
+ * since neither ever sets a bucket's expiry below one of its members' scores.
+ *
+ * Commands are written to the socket in bursts, one per turn of the event loop (redis-write-batch.ts), as node-redis
+ * does; the store's own commands still reach Redis in the order they were issued.
+ *
+ * sweep() resolves 0 without I/O: Redis expires records itself, and index pruning happens on one create in eight, on
  * listByUser/destroyByUser and by the buckets' own expiry, so a periodic scan would cost more than it removes.
  */
 import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
 import { decodeRecord, encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
-import { checkIndexBuckets, DEFAULT_INDEX_BUCKETS, indexNow } from "./redis-index.js";
+import { checkIndexBuckets, DEFAULT_INDEX_BUCKETS } from "./redis-index.js";
 import { isWrongType, legacyFieldsToRecord } from "./redis-legacy.js";
 import { CREATE, DESTROY, DESTROY_OWNED, MIGRATE, PATCH, type LuaScript } from "./redis-scripts.js";
 import { escapeGlob, scanEachMaster, throwPipelineError } from "./redis-scan.js";
 import { UserIndex } from "./redis-user-index.js";
+import { writeBatcherOf, type BeforeWrite } from "./redis-write-batch.js";
+import { CreateBatch } from "./redis-create-batch.js";
 import { guardStore } from "./store-error.js";
 import type {
   BaseStoreOptions,
@@ -102,7 +113,7 @@ function keyPrefixOf(client: Redis | Cluster): string | undefined {
 /**
  * A {@link SessionStore} on Redis through ioredis: one string per session with native expiry, a bucketed per-user
  * index, Lua scripts for every per-key change. Works with standalone Redis, Sentinel and Redis Cluster (see the module
- * comment for what is atomic where). Requires Redis ≥ 6.2.
+ * comment for what is atomic where). Requires Redis ≥ 7.0 (`EXPIRETIME` in the create script).
  *
  * @example
  * import { Cluster, Redis } from "ioredis";
@@ -120,6 +131,10 @@ export class RedisStore implements SessionStore {
   /** True when a session key and the index always share a slot, so one script may touch both. */
   private readonly indexSharesSlot: boolean;
   private readonly index: UserIndex;
+  /** Corks the client's socket until the end of the tick before a command (redis-write-batch.ts). */
+  private readonly beforeWrite: BeforeWrite;
+  /** The logged-in creates of the current tick, where a session and its bucket share a slot (redis-create-batch.ts). */
+  private readonly creates: CreateBatch | null;
 
   /**
    * @param options see {@link RedisStoreOptions}
@@ -143,6 +158,8 @@ export class RedisStore implements SessionStore {
     this.prefix = prefix;
     this.now = now;
     this.indexSharesSlot = !client.isCluster || prefixPinsSlot(prefix);
+    this.beforeWrite = writeBatcherOf(client);
+    this.creates = this.indexSharesSlot ? new CreateBatch((keys, args) => this.run(CREATE, keys, args)) : null;
     const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => this.run(script, keys, args);
     this.index = new UserIndex({ client, prefix, buckets: checkIndexBuckets(indexBuckets), sharesSlot: this.indexSharesSlot, run });
   }
@@ -162,28 +179,7 @@ export class RedisStore implements SessionStore {
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
   async create(key: string, record: SessionRecord): Promise<void> {
-    await this.guard("create", async () => {
-      const now = this.now();
-      if (expiresAtOf(record) <= now) {
-        await this.deleteRecordThenMember(key);
-        return;
-      }
-      const sessionKey = this.sessionKey(key);
-      const value = encodeRecord(record);
-      const expireAt = expireAtArg(expiresAtOf(record));
-      if (record.userId === null) {
-        await this.client.set(sessionKey, value, "PXAT", expireAt);
-        return;
-      }
-      const entry = this.index.entryOf(encodeOwner(record.userId), key, record.absoluteExpiresAt);
-      if (this.indexSharesSlot) {
-        await this.run(CREATE, [sessionKey, entry.bucketKey], [value, expireAt, entry.score, entry.member, indexNow(now)]);
-      } else {
-        // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
-        await this.index.add(entry, now);
-        await this.client.set(sessionKey, value, "PXAT", expireAt);
-      }
-    });
+    await this.guard("create", () => this.writeNew(key, record));
   }
 
   /**
@@ -323,18 +319,25 @@ export class RedisStore implements SessionStore {
     return guardStore("RedisStore", operation, body);
   }
 
+  /** Before a command on a session key: send this tick's pending creates first (issue order), and cork the socket. */
+  private beforeCommand(): void {
+    this.creates?.flush();
+    this.beforeWrite();
+  }
+
   /** EVALSHA, falling back to EVAL (which caches the script) on NOSCRIPT — without defining commands on the caller's client. */
-  private async run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
+  private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    this.beforeCommand();
+    return this.client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
+      this.beforeWrite();
       return this.client.eval(script.source, keys.length, ...keys, ...args);
-    }
+    });
   }
 
   /** The record at a Redis key, of either format, expired or not; `null` when missing. One GET on the hot path. */
   private readRecord(sessionKey: string): Promise<SessionRecord | null> {
+    this.beforeCommand();
     return this.client.get(sessionKey).then(
       (value) => (value === null ? null : decodeRecord(value)),
       (error: unknown) => (isWrongType(error) ? this.readLegacyRecord(sessionKey) : Promise.reject(error)),
@@ -349,6 +352,30 @@ export class RedisStore implements SessionStore {
   private async legacyExpiresAt(node: Redis, sessionKey: string): Promise<number> {
     const [idle, absolute] = await node.hmget(sessionKey, "ia", "aa");
     return idle === null || absolute === null ? 0 : Math.min(Number(idle), Number(absolute));
+  }
+
+  /**
+   * create's writes. Where a session and its index bucket share a slot, one CREATE script writes the record and, for
+   * a logged-in session, its index member, batched with the other creates of the tick (redis-create-batch.ts): so
+   * listByUser/destroyByUser's prune, which removes members whose record is missing, never sees a member before its
+   * record, and a lost connection cannot leave one without the other. The record needs no script of its own: the key is
+   * fresh (a new ticket's hash), so no patch of it can be running. On a Cluster without a shared slot, an anonymous
+   * session is one `SET … PXAT` and a logged-in one its member, then its record (see the module comment).
+   */
+  private writeNew(key: string, record: SessionRecord): Promise<unknown> {
+    const now = this.now();
+    if (expiresAtOf(record) <= now) return this.deleteRecordThenMember(key);
+    const sessionKey = this.sessionKey(key);
+    const value = encodeRecord(record);
+    const expireAt = expireAtArg(expiresAtOf(record));
+    const entry = record.userId === null ? null : this.index.entryOf(encodeOwner(record.userId), key, record.absoluteExpiresAt);
+    if (this.creates !== null) {
+      if (entry === null) return this.creates.add(sessionKey, sessionKey, [value, expireAt, "", "", ""]);
+      return this.creates.add(sessionKey, entry.bucketKey, [value, expireAt, entry.score, entry.member, this.index.pruneArg(now)]);
+    }
+    if (entry === null) return this.client.set(sessionKey, value, "PXAT", expireAt);
+    // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
+    return this.index.add(entry, now).then(() => this.client.set(sessionKey, value, "PXAT", expireAt));
   }
 
   /** PATCH; a legacy hash is first rewritten as a string record (compared on its version), then patched. */
