@@ -344,5 +344,19 @@ describe.skipIf(!reachable)("PostgresStore", () => {
       await store.close();
       expect(await rowCount("borrowed")).toBe(1);
     });
+
+    it("keeps the prepared statements of two tables apart when their stores share one pool", async () => {
+      // A prepared statement belongs to a connection; a name shared by two tables' SELECTs would make pg refuse one.
+      const shared = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+      const a = new PostgresStore({ pool: shared, schema, tableName: "shared_a", sweepInterval: 0 });
+      const b = new PostgresStore({ pool: shared, schema, tableName: "shared_b", sweepInterval: 0 });
+      const now = Date.now();
+      await a.create("k", recordAt(now, { data: { table: "a" } }));
+      await b.create("k", recordAt(now, { data: { table: "b" } }));
+      expect((await a.get("k"))?.data).toEqual({ table: "a" });
+      expect((await b.get("k"))?.data).toEqual({ table: "b" });
+      await Promise.all([a.close(), b.close()]);
+      await shared.end();
+    });
   });
 });

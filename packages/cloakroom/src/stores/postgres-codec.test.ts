@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { decodeJson, decodeString, encodeJson, encodeString, ENCODED_MARKER, keyDigest } from "./postgres-codec.js";
 
@@ -87,5 +88,11 @@ describe("keyDigest()", () => {
     expect(keyDigest("\ud800").equals(keyDigest("\ufffd"))).toBe(false);
     expect(keyDigest("a\0").equals(keyDigest("a"))).toBe(false);
     expect(keyDigest("x".repeat(10_000))).toHaveLength(32);
+  });
+
+  it("is the SHA-256 of the UTF-8 bytes, so rows written by earlier releases are still found", () => {
+    // Known vector for "abc" (FIPS 180-2), and a non-ASCII key.
+    expect(keyDigest("abc").toString("hex")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(keyDigest("é-key").equals(createHash("sha256").update(Buffer.from("é-key", "utf8")).digest())).toBe(true);
   });
 });

@@ -23,7 +23,8 @@ export interface PostgresStoreOptions extends BaseStoreOptions, TableLocation {
   /**
    * A pool you own: the store uses it but never ends it, and the connection options below do not apply to it (set
    * `statement_timeout`, `query_timeout` and `connectionTimeoutMillis` on it yourself so a lost server cannot hang a
-   * request). It must be a direct connection or session-mode pooler: the sweep holds a session advisory lock.
+   * request). It must be a direct connection or session-mode pooler: the sweep holds a session advisory lock, and
+   * every operation is a named prepared statement, parsed once per connection.
    */
   pool?: pg.Pool;
   /** A `postgres://` URL; the store opens its own pool and ends it in `close()`. */

@@ -3,52 +3,93 @@
  * Values always travel as parameters; the only spliced text is the table name, validated and quoted by
  * `resolveTable`.
  */
+import { hash } from "node:crypto";
 import type { SessionMeta, SessionRecord } from "../core/types.js";
-import { decodeJson, decodeString } from "./postgres-codec.js";
+import { decodeJson } from "./postgres-codec.js";
 import type { ResolvedTable } from "./postgres-schema.js";
 
-/** A session row as selected (times are `double precision`, which pg returns as numbers; `bigint` comes as a string). */
+/**
+ * A session as `get` and `listByUser` select it: one text column, a JSON array that PostgreSQL builds from the row
+ * (see RECORD). One column instead of nine spares the client most of its per-query work: pg describes, looks up a
+ * type parser for, and copies into the row object every column of every result, and here one `JSON.parse` decodes
+ * the whole record, `data` and `meta` included.
+ */
 export interface SessionRow {
-  key: string;
-  user_id: string | null;
-  data: string;
-  created_at: number;
-  touched_at: number;
-  idle_expires_at: number;
-  absolute_expires_at: number;
-  cookie_max_age: number | null;
-  version: string;
-  meta: string;
+  record: string;
 }
 
-const RECORD_COLUMNS = `user_id, data::text AS data, created_at, touched_at, idle_expires_at, absolute_expires_at,
-  cookie_max_age, version, meta::text AS meta`;
+/** `RECORD`'s array, element by element: times are numbers, or "Infinity"/"-Infinity"/"NaN" (JSON has no such number). */
+type RecordTuple = [
+  userId: string | null,
+  data: Record<string, unknown>,
+  createdAt: number | string,
+  touchedAt: number | string,
+  idleExpiresAt: number | string,
+  absoluteExpiresAt: number | string,
+  cookieMaxAge: number | string | null,
+  version: number,
+  meta: SessionMeta,
+];
 
+// float8 reaches JSON through float8out, which (PostgreSQL ≥ 12, extra_float_digits ≥ 1) writes the shortest text
+// that reads back to the same double, so a time survives exactly, as it did through pg's own float8 parser.
+const RECORD = `json_build_array(user_id, data, created_at, touched_at, idle_expires_at, absolute_expires_at,
+  cookie_max_age, version, meta)::text AS record`;
+
+function time(value: number | string): number {
+  return typeof value === "number" ? value : Number(value);
+}
+
+/**
+ * Decode the `record` column of a selected row. Every string in it — the user id, and the strings and keys of `data`
+ * and `meta` — went through `encodeString` on the way in, so one reviving parse undoes them all.
+ */
 export function rowToRecord(row: SessionRow): SessionRecord {
+  const [userId, data, createdAt, touchedAt, idleExpiresAt, absoluteExpiresAt, cookieMaxAge, version, meta] =
+    decodeJson(row.record) as RecordTuple;
   return {
-    userId: row.user_id === null ? null : decodeString(row.user_id),
-    data: decodeJson(row.data) as Record<string, unknown>,
-    createdAt: row.created_at,
-    touchedAt: row.touched_at,
-    idleExpiresAt: row.idle_expires_at,
-    absoluteExpiresAt: row.absolute_expires_at,
-    cookieMaxAge: row.cookie_max_age,
-    version: Number(row.version),
-    meta: decodeJson(row.meta) as SessionMeta,
+    userId,
+    data,
+    createdAt: time(createdAt),
+    touchedAt: time(touchedAt),
+    idleExpiresAt: time(idleExpiresAt),
+    absoluteExpiresAt: time(absoluteExpiresAt),
+    cookieMaxAge: cookieMaxAge === null ? null : time(cookieMaxAge),
+    version,
+    meta,
   };
 }
 
-/** The SQL text of each PostgresStore operation. */
-export type Statements = Record<
-  "get" | "create" | "patch" | "touch" | "destroy" | "listByUser" | "destroyByUser" | "clear" | "count" | "sweepBatch",
-  string
->;
+type Operation =
+  "get" | "create" | "patch" | "touch" | "destroy" | "listByUser" | "destroyByUser" | "clear" | "count" | "sweepBatch";
 
-/** The SQL of each operation, built once per store from its (validated, quoted) table name. */
+/** A named prepared statement: pg parses it once per connection, then sends only Bind/Describe/Execute. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+/** The statement of each PostgresStore operation. */
+export type Statements = Record<Operation, Statement>;
+
+/**
+ * The statements of each operation, built once per store from its (validated, quoted) table name. Their names carry
+ * a digest of the table name: a prepared statement belongs to a connection, and two stores on different tables may
+ * share one pool.
+ */
 export function buildStatements(table: ResolvedTable): Statements {
-  const t = table.qualified;
+  const tag = hash("sha256", table.qualified, "hex").slice(0, 16);
+  const texts = sqlOf(table.qualified);
+  const statements = {} as Statements;
+  for (const operation of Object.keys(texts) as Operation[]) {
+    statements[operation] = { name: `cloakroom_${tag}_${operation}`, text: texts[operation] };
+  }
+  return statements;
+}
+
+function sqlOf(t: string): Record<Operation, string> {
   return {
-    get: `SELECT ${RECORD_COLUMNS} FROM ${t} WHERE key_hash = $1 AND expires_at > $2`,
+    get: `SELECT ${RECORD} FROM ${t} WHERE key_hash = $1 AND expires_at > $2`,
     create: `INSERT INTO ${t} (key_hash, key, user_id, data, created_at, touched_at, idle_expires_at,
         absolute_expires_at, expires_at, cookie_max_age, version, meta)
       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
@@ -72,7 +113,7 @@ export function buildStatements(table: ResolvedTable): Statements {
         touched_at = $3, version = version + 1
       WHERE key_hash = $1 AND expires_at > $4`,
     destroy: `DELETE FROM ${t} WHERE key_hash = $1`,
-    listByUser: `SELECT key, ${RECORD_COLUMNS} FROM ${t} WHERE user_id = $1 AND expires_at > $2
+    listByUser: `SELECT key, ${RECORD} FROM ${t} WHERE user_id = $1 AND expires_at > $2
       ORDER BY created_at DESC`,
     // Already-expired rows of the user go too (they are garbage), but only live sessions are counted as revoked.
     destroyByUser: `WITH removed AS (

@@ -21,7 +21,7 @@ import { decodeString, encodeJson, encodeString, keyDigest } from "./postgres-co
 import { resolveOptions, type PostgresStoreOptions, type SweepReport } from "./postgres-options.js";
 import type { ResolvedTable } from "./postgres-schema.js";
 import { migrate } from "./postgres-schema.js";
-import { buildStatements, rowToRecord, type SessionRow, type Statements } from "./postgres-sql.js";
+import { buildStatements, rowToRecord, type SessionRow, type Statement, type Statements } from "./postgres-sql.js";
 import { storeError } from "./store-error.js";
 import { startSweepTimer, type SweepTimer } from "./sweep-timer.js";
 
@@ -60,6 +60,8 @@ export class PostgresStore implements SessionStore {
   private readonly onSweep: ((report: SweepReport) => void) | undefined;
   private readonly timer: SweepTimer;
   private ready: Promise<void> | undefined;
+  /** Set once the table is known to be current, so a query skips the promise hop through {@link ensureTable}. */
+  private tableReady: boolean;
   private closing: Promise<void> | undefined;
 
   /**
@@ -72,6 +74,7 @@ export class PostgresStore implements SessionStore {
     this.sql = buildStatements(resolved.table);
     this.now = resolved.now;
     this.createTable = resolved.createTable;
+    this.tableReady = !resolved.createTable;
     this.sweepBatchSize = resolved.sweepBatchSize;
     this.onSweep = resolved.onSweep;
     if (resolved.pool) {
@@ -143,7 +146,7 @@ export class PostgresStore implements SessionStore {
 
   /** @inheritDoc */
   async listByUser(userId: string): Promise<StoredSession[]> {
-    const { rows } = await this.query<SessionRow>("listByUser", this.sql.listByUser, [encodeString(userId), this.now()]);
+    const { rows } = await this.query<SessionRow & { key: string }>("listByUser", this.sql.listByUser, [encodeString(userId), this.now()]);
     return rows.map((row) => ({ key: decodeString(row.key), record: rowToRecord(row) }));
   }
 
@@ -200,7 +203,7 @@ export class PostgresStore implements SessionStore {
         try {
           let deleted: number;
           do {
-            const result = await client.query(this.sql.sweepBatch, [cutoff, this.sweepBatchSize]);
+            const result = await client.query({ ...this.sql.sweepBatch, values: [cutoff, this.sweepBatchSize] });
             deleted = result.rowCount ?? 0;
             report.batches += 1;
             report.removed += deleted;
@@ -236,7 +239,9 @@ export class PostgresStore implements SessionStore {
   private ensureTable(): Promise<void> {
     if (!this.createTable) return Promise.resolve();
     this.ready ??= migrate(this.pool, this.table).then(
-      () => undefined,
+      () => {
+        this.tableReady = true;
+      },
       (error: unknown) => {
         this.ready = undefined;
         throw error;
@@ -247,12 +252,12 @@ export class PostgresStore implements SessionStore {
 
   private async query<R extends pg.QueryResultRow>(
     operation: string,
-    text: string,
+    statement: Statement,
     values: unknown[],
   ): Promise<pg.QueryResult<R>> {
-    await this.ensureTable();
+    if (!this.tableReady) await this.ensureTable();
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.pool.query<R>({ name: statement.name, text: statement.text, values });
     } catch (cause) {
       throw storeError(STORE, operation, cause);
     }
