@@ -28,14 +28,16 @@ const failed = new WeakSet<object>();
 
 const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, done) => {
   let manager: SessionManager;
+  let common: ReturnType<typeof resolveCommonOptions>;
   try {
-    const common = resolveCommonOptions(options);
+    common = resolveCommonOptions(options);
     const { store, hashKeys } = resolveEngineStore(options.store, common.engine, common.cookie);
     manager = createManager(common, { secret: options.secret, store, hashKeys, client: clientOf });
   } catch (error) {
     done(error as Error);
     return;
   }
+  const cookieOf = common.cookieOf;
   // A decorator with a null default keeps one request shape (Fastify's advice): the hook only assigns it.
   fastify.decorateRequest("session", null as never);
   fastify.decorate("sessionManager", manager);
@@ -46,9 +48,11 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
       secure: request.protocol === "https",
       userAgent: request.headers["user-agent"],
       request,
+      cookie: undefined,
     };
     let loaded: PromiseSession | Promise<PromiseSession>;
     try {
+      if (cookieOf !== undefined) context.cookie = cookieOf(request);
       loaded = manager.loadNow(context, PromiseSession.create);
     } catch (error) {
       next(error as Error);
