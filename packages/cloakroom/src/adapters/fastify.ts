@@ -1,6 +1,6 @@
 /**
- * `cloakroom/fastify` — a Fastify 5 plugin: `request.session` with property access and @fastify/session's method
- * names (Promise-only), the engine at `fastify.sessionManager`. The session is loaded in an `onRequest` hook and
+ * `cloakroom/fastify` — a Fastify 5 plugin: `request.session` with property access and @fastify/session's API
+ * (callbacks or Promises), the engine at `fastify.sessionManager`. The session is loaded in an `onRequest` hook and
  * committed in an `onSend` hook, before the headers go out: no response patching. All session logic lives in core/.
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
@@ -12,10 +12,10 @@ import type { SessionData, SessionStore } from "../core/types.js";
 import { createManager, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
 
-/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie`, `genid`), `secret` required. */
+/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie` — an object or a function of the request —, `genid`), `secret` required. */
 export type FastifySessionOptions = AdapterOptions<FastifyRequest>;
 
-/** `request.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`, Promise lifecycle methods. */
+/** `request.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`/`isModified`/`isSaved`, lifecycle methods with a callback or a Promise. */
 export type FastifySession = PromiseSession & Partial<SessionData>;
 
 /** The client's address for a new record's meta (the User-Agent is in the context): `request.ip` honours `trustProxy`. */

@@ -1,6 +1,6 @@
 /**
  * `cloakroom/hono` — session middleware for Hono 4: `app.use(session({ secret }))`, the session at
- * `c.get("session")` / `c.var.session` (property access, @fastify/session's method names, Promise-only), the
+ * `c.get("session")` / `c.var.session` (property access, @fastify/session's API, callbacks or Promises), the
  * Set-Cookie line through Hono's context. Tested on @hono/node-server; all session logic lives in core/.
  */
 import type { IncomingMessage } from "node:http";
@@ -32,7 +32,7 @@ export interface HonoSessionOptions extends AdapterOptions<Context> {
   trustProxy?: TrustProxy;
 }
 
-/** `c.var.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`, Promise lifecycle methods. */
+/** `c.var.session`: the same session class as cloakroom/fastify's. */
 export type HonoSession = PromiseSession & Partial<SessionData>;
 
 /** The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. */
