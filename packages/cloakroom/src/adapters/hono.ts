@@ -48,7 +48,6 @@ function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
-
 /**
  * Create the session middleware.
  * @throws {TypeError} naming the option, for bad configuration

@@ -1,0 +1,121 @@
+/**
+ * `npm run bench:steady -w @cloakroom/bench [-- ids]`: instructions per request at steady state, counted by valgrind's
+ * callgrind in ONE server run: the server serves WARMUP `GET /dashboard` requests (V8's tier-up compiles of the
+ * framework's and the session layer's code happen there), callgrind's counters are zeroed (`callgrind_control -z`),
+ * COUNT more requests are served, and the counters are dumped (`callgrind_control -d`). The dump is those COUNT
+ * requests and nothing else: no start-up, no warm-up, no shutdown to cancel out.
+ *
+ * Why beside bench:instructions: that one counts the difference of a 1,000- and a 3,000-request run, a window where
+ * V8 is still compiling the code of the request path (under --trace-opt, 50–70 functions get optimized in it on
+ * Fastify and Hono), so its figures are mostly warm-up and move from run to run (bare Fastify: 442k on 2026-12-01,
+ * 588k on 2026-12-02). Here the count also says whether a major GC fell in the window (`--trace-gc-nvp`): one
+ * costs 100–200M instructions, 25–50k per request over 4,000 requests, so a row with one is reported as such.
+ *
+ * Env: BENCH_STEADY_WARMUP (6000), BENCH_STEADY_COUNT (4000), BENCH_STEADY_CONNECTIONS (1: requests one at a time).
+ * Needs valgrind (callgrind_control comes with it); without it the script says so and exits 0.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SCENARIOS } from "./lib/scenarios.js";
+import { login, startLoadGenerator, startServer, type LoadGenerator, type RunningServer } from "./lib/processes.js";
+import { markdownTable, writeSection } from "./lib/report.js";
+
+const WARMUP = Number(process.env.BENCH_STEADY_WARMUP ?? 6000);
+const COUNT = Number(process.env.BENCH_STEADY_COUNT ?? 4000);
+const CONNECTIONS = Number(process.env.BENCH_STEADY_CONNECTIONS ?? 1);
+const DEFAULT_IDS = ["fastify", "fastify-floor", "fastify-session", "cr-fastify", "hono", "hono-floor", "cr-hono", "bare", "floor-proto", "cr-memory"];
+
+interface Row {
+  id: string;
+  label: string;
+  perRequest: number | null;
+  majorGcs: number;
+  note: string;
+}
+
+/** Serve `amount` dashboard requests; a reason string when any failed. */
+async function serve(load: LoadGenerator, server: RunningServer, cookie: string, amount: number): Promise<string | null> {
+  const result = await load.run({ port: server.port, workload: "dashboard", cookies: [cookie], duration: 0, amount, connections: CONNECTIONS });
+  if (result.non2xx + result.errors > 0) return `${result.non2xx} non-2xx and ${result.errors} errors`;
+  return result.total === amount ? null : `the load generator sent ${result.total} requests instead of ${amount}`;
+}
+
+async function measure(id: string, load: LoadGenerator): Promise<{ total: number; majorGcs: number } | string> {
+  const dir = await mkdtemp(join(tmpdir(), "cloakroom-steady-"));
+  try {
+    const server = await startServer(id, { BENCH_SERVER_WRAPPER: `valgrind --tool=callgrind --callgrind-out-file=${join(dir, "out.%p")}` });
+    if ("skipped" in server) return server.skipped;
+    let gcLog = "";
+    let counting = false;
+    server.child.stdout!.on("data", (chunk: Buffer) => {
+      if (counting) gcLog += chunk.toString();
+    });
+    try {
+      const scenario = SCENARIOS.find((s) => s.id === id)!;
+      const cookie = scenario.authless ? "none=1" : await login(server.port, "user-steady");
+      const warm = await serve(load, server, cookie, WARMUP);
+      if (warm) return `warm-up: ${warm}`;
+      execFileSync("callgrind_control", ["-z", String(server.child.pid)], { stdio: "ignore" });
+      counting = true;
+      const counted = await serve(load, server, cookie, COUNT);
+      counting = false;
+      if (counted) return counted;
+      execFileSync("callgrind_control", ["-d", String(server.child.pid)], { stdio: "ignore" });
+    } finally {
+      await server.stop();
+    }
+    // The dump after the zeroing is the file with the ".1" suffix (the final one at exit has none).
+    for (const file of await readdir(dir)) {
+      if (!file.endsWith(".1")) continue;
+      const match = /^summary: (\d+)/m.exec(await readFile(join(dir, file), "utf8"));
+      if (match) return { total: Number(match[1]), majorGcs: (gcLog.match(/gc=mc/g) ?? []).length };
+    }
+    return "callgrind wrote no dump";
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync("valgrind", ["--version"]).status !== 0 || spawnSync("callgrind_control", ["-h"]).error) {
+    console.log("skip: valgrind is not installed (apt-get install valgrind); nothing measured");
+    return;
+  }
+  // The flags of bench:instructions (see there), and V8's GC trace on the server's stdout to spot a major GC.
+  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1 --trace-gc-nvp`.trim();
+  const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;
+  const load = await startLoadGenerator();
+  const rows: Row[] = [];
+  try {
+    for (const id of ids) {
+      const scenario = SCENARIOS.find((s) => s.id === id);
+      if (!scenario) throw new Error(`unknown setup ${id}`);
+      const result = await measure(id, load);
+      rows.push(typeof result === "string"
+        ? { id, label: scenario.label, perRequest: null, majorGcs: 0, note: `skipped: ${result}` }
+        : { id, label: scenario.label, perRequest: result.total / COUNT, majorGcs: result.majorGcs, note: "" });
+      const last = rows.at(-1)!;
+      console.log(`${id.padEnd(16)} ${last.perRequest === null ? last.note : `${Math.round(last.perRequest / 1000)}k instructions per request${last.majorGcs ? ` (${last.majorGcs} major GC in the window)` : ""}`}`);
+    }
+  } finally {
+    await load.stop();
+  }
+  const markdown = [
+    `## Instructions per request at steady state (callgrind, GET /dashboard, ${COUNT} requests after ${WARMUP}, ${CONNECTIONS} connection${CONNECTIONS === 1 ? "" : "s"})`,
+    "",
+    markdownTable(
+      ["setup", "instructions / request", "major GCs in the window"],
+      rows.map((r) => [r.label, r.perRequest === null ? r.note : `${(r.perRequest / 1000).toFixed(1)}k`, r.perRequest === null ? "—" : String(r.majorGcs)]),
+    ),
+    "",
+  ].join("\n");
+  console.log(`\n${markdown}`);
+  await writeSection("steady", markdown, { warmup: WARMUP, count: COUNT, connections: CONNECTIONS, rows });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
