@@ -1,97 +1,142 @@
 /**
- * `npm run bench:steady -w @cloakroom/bench -- ids [warm-up] [measured]`: instructions per request at steady state,
- * and where they go. bench:instructions counts whole runs (1,000 and 3,000 requests) and subtracts, so what V8 still
- * compiles or tiers up between the two runs lands in its figure; here the server first serves `warm-up` requests
- * (default 5,000), then callgrind's counters are zeroed (`callgrind_control --zero`), `measured` requests (default
- * 5,000) are served, and the counters are dumped. One connection, so no batching changes the count.
+ * `npm run bench:steady -w @cloakroom/bench [-- ids]`: instructions per request at steady state, counted by valgrind's
+ * callgrind in ONE server run: the server serves WARMUP `GET /dashboard` requests (V8's tier-up compiles of the
+ * framework's and the session layer's code happen there), callgrind's counters are zeroed (`callgrind_control -z`),
+ * COUNT more requests are served, and the counters are dumped (`callgrind_control -d`). The dump is those COUNT
+ * requests and nothing else: no start-up, no warm-up, no shutdown to cancel out.
  *
- * Prints per setup the instructions per request, split by what they were spent on (lib/callgrind.ts), and the
- * functions with the most self cost (V8 builtins, runtime and GC by name; JIT-compiled JavaScript shows as
- * addresses: with BENCH_SERVER_FLAGS=--perf-basic-prof, /tmp/perf-<pid>.map names them). With
- * `BENCH_STEADY_KEEP=dir` the dumps are kept there for callgrind_annotate.
+ * Why beside bench:instructions: that one counts the difference of a 1,000- and a 3,000-request run, a window where
+ * V8 is still compiling the code of the request path (under --trace-opt, 50–70 functions get optimized in it on
+ * Fastify and Hono), so its figures are mostly warm-up and move from run to run (bare Fastify: 442k on 2026-12-01,
+ * 588k on 2026-12-02). Here the count also says whether a major GC fell in the window (`--trace-gc-nvp`): one
+ * costs 100–200M instructions, 25–50k per request over 4,000 requests, so a row with one is reported as such.
+ *
+ * Env: BENCH_STEADY_WARMUP (6000), BENCH_STEADY_COUNT (4000), BENCH_STEADY_CONNECTIONS (1: requests one at a time),
+ * BENCH_STEADY_KEEP=1 keeps the callgrind dumps (their directory is printed) for callgrind_annotate.
+ * Needs valgrind (callgrind_control comes with it); without it the script says so and exits 0.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, rm, copyFile, mkdir } from "node:fs/promises";
-import { byCategory, selfCosts } from "./lib/callgrind.js";
+import { execFileSync, spawnSync } from "node:child_process";
+import { Agent, request } from "node:http";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCENARIOS } from "./lib/scenarios.js";
-import { login, startLoadGenerator, startServer, type LoadGenerator } from "./lib/processes.js";
+import { login, startServer, type RunningServer } from "./lib/processes.js";
+import { markdownTable, writeSection } from "./lib/report.js";
+import { byCategory, selfCosts } from "./lib/callgrind.js";
 
-const WARMUP = Number(process.argv[3] ?? 5000);
-const MEASURED = Number(process.argv[4] ?? 5000);
-const TOP = Number(process.env.BENCH_STEADY_TOP ?? 25);
+const WARMUP = Number(process.env.BENCH_STEADY_WARMUP ?? 6000);
+const COUNT = Number(process.env.BENCH_STEADY_COUNT ?? 4000);
+const CONNECTIONS = Number(process.env.BENCH_STEADY_CONNECTIONS ?? 1);
+const DEFAULT_IDS = ["fastify", "fastify-floor", "fastify-session", "cr-fastify", "hono", "hono-floor", "cr-hono", "bare", "floor-proto", "cr-memory"];
 
-function control(args: string[]): void {
-  const result = spawnSync("callgrind_control", args, { encoding: "utf8" });
-  if (result.status !== 0 || !/OK/.test(result.stdout)) throw new Error(`callgrind_control ${args.join(" ")}: ${result.stdout}${result.stderr}`);
+interface Row {
+  id: string;
+  label: string;
+  perRequest: number | null;
+  majorGcs: number;
+  note: string;
 }
 
-async function measure(id: string, load: LoadGenerator): Promise<{ perRequest: number; top: string } | string> {
+/**
+ * Serve `amount` dashboard requests over CONNECTIONS keep-alive connections, each request sent when the previous
+ * answer on its connection is read; a reason string when any failed. A plain `http.request` loop, not the bench's
+ * autocannon process: under callgrind, a server driven by autocannon was still spending 57 % of the counted window
+ * in V8's optimizing compiler after 6,000 requests (this loop: 4 %), which is not steady state (bench/README.md).
+ */
+async function serve(agent: Agent, server: RunningServer, cookie: string, amount: number): Promise<string | null> {
+  let left = amount;
+  let failed: string | null = null;
+  const one = (): Promise<number> => new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: server.port, path: "/dashboard", headers: { cookie }, agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (left > 0 && failed === null) {
+      left -= 1;
+      const status = await one().catch((error: unknown) => `error ${String(error)}`);
+      if (status !== 200) failed = `a request answered ${status}`;
+    }
+  }));
+  return failed;
+}
+
+async function measure(id: string): Promise<{ total: number; majorGcs: number } | string> {
   const dir = await mkdtemp(join(tmpdir(), "cloakroom-steady-"));
   try {
-    const wrapper = `valgrind --tool=callgrind --callgrind-out-file=${join(dir, "out.%p")}`;
-    const server = await startServer(id, { BENCH_SERVER_WRAPPER: wrapper });
+    const server = await startServer(id, { BENCH_SERVER_WRAPPER: `valgrind --tool=callgrind --callgrind-out-file=${join(dir, "out.%p")}` });
     if ("skipped" in server) return server.skipped;
-    const pid = String(server.child.pid);
+    let gcLog = "";
+    let counting = false;
+    server.child.stdout!.on("data", (chunk: Buffer) => {
+      if (counting) gcLog += chunk.toString();
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     try {
       const scenario = SCENARIOS.find((s) => s.id === id)!;
       const cookie = scenario.authless ? "none=1" : await login(server.port, "user-steady");
-      const job = { port: server.port, workload: "dashboard" as const, cookies: [cookie], duration: 0, connections: 1 };
-      const warm = await load.run({ ...job, amount: WARMUP });
-      if (warm.non2xx + warm.errors > 0) return `${warm.non2xx} non-2xx and ${warm.errors} errors`;
-      control(["--zero", pid]);
-      const run = await load.run({ ...job, amount: MEASURED });
-      if (run.non2xx + run.errors > 0 || run.total !== MEASURED) return `${run.total} requests, ${run.non2xx} non-2xx, ${run.errors} errors`;
-      control(["--dump", pid]);
+      const warm = await serve(agent, server, cookie, WARMUP);
+      if (warm) return `warm-up: ${warm}`;
+      execFileSync("callgrind_control", ["-z", String(server.child.pid)], { stdio: "ignore" });
+      counting = true;
+      const counted = await serve(agent, server, cookie, COUNT);
+      counting = false;
+      if (counted) return counted;
+      execFileSync("callgrind_control", ["-d", String(server.child.pid)], { stdio: "ignore" });
     } finally {
+      agent.destroy();
       await server.stop();
     }
-    const dump = (await readdir(dir)).find((f) => f.startsWith(`out.${pid}.`));
-    if (!dump) return "callgrind wrote no dump";
-    const keep = process.env.BENCH_STEADY_KEEP;
-    if (keep) {
-      await mkdir(keep, { recursive: true });
-      await copyFile(join(dir, dump), join(keep, `${id}.callgrind`));
+    // The dump after the zeroing is the file with the ".1" suffix (the final one at exit has none).
+    for (const file of await readdir(dir)) {
+      if (!file.endsWith(".1")) continue;
+      const match = /^summary: (\d+)/m.exec(await readFile(join(dir, file), "utf8"));
+      if (!match) continue;
+      // Where the window's instructions went (V8 runtime, GC, compiler, builtins, JIT code …), per request.
+      for (const [category, cost] of byCategory(await selfCosts(join(dir, file)))) console.log(`  ${id}: ${String(Math.round(cost / COUNT)).padStart(7)}  ${category}`);
+      return { total: Number(match[1]), majorGcs: (gcLog.match(/gc=mc/g) ?? []).length };
     }
-    const costs = await selfCosts(join(dir, dump));
-    const total = [...costs.values()].reduce((a, b) => a + b, 0);
-    if (total === 0) return "callgrind dumped no costs";
-    const perRequest = total / MEASURED;
-    const format = (cost: number): string => String(Math.round(cost / MEASURED)).padStart(8);
-    const categories = byCategory(costs).map(([name, cost]) => `  ${format(cost)}  ${name}`);
-    const functions = [...costs].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([name, cost]) => `  ${format(cost)}  ${name.slice(0, 110)}`);
-    const top = ["  by category (self cost per request):", ...categories, "  functions with the most self cost per request:", ...functions].join("\n");
-    return { perRequest, top };
+    return "callgrind wrote no dump";
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_STEADY_KEEP === "1") console.log(`  ${id}: callgrind dumps kept in ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  if (spawnSync("valgrind", ["--version"]).status !== 0) {
+  if (spawnSync("valgrind", ["--version"]).status !== 0 || spawnSync("callgrind_control", ["-h"]).error) {
     console.log("skip: valgrind is not installed (apt-get install valgrind); nothing measured");
     return;
   }
-  // The same V8 flags as bench:instructions (see there why).
-  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1`.trim();
-  const ids = (process.argv[2] ?? "bare,floor-proto,cr-memory").split(",").filter(Boolean);
-  const load = await startLoadGenerator();
-  const rows: [string, number | string][] = [];
-  try {
-    for (const id of ids) {
-      if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown setup ${id}`);
-      const result = await measure(id, load);
-      rows.push([id, typeof result === "string" ? result : result.perRequest]);
-      if (typeof result === "string") console.log(`${id}: skipped (${result})`);
-      else console.log(`\n## ${id}: ${Math.round(result.perRequest / 100) / 10}k instructions per request (steady state)\n${result.top}`);
-    }
-  } finally {
-    await load.stop();
+  // The flags of bench:instructions (see there), and V8's GC trace on the server's stdout to spot a major GC.
+  process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1 --trace-gc-nvp`.trim();
+  const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;
+  const rows: Row[] = [];
+  for (const id of ids) {
+    const scenario = SCENARIOS.find((s) => s.id === id);
+    if (!scenario) throw new Error(`unknown setup ${id}`);
+    const result = await measure(id);
+    rows.push(typeof result === "string"
+      ? { id, label: scenario.label, perRequest: null, majorGcs: 0, note: `skipped: ${result}` }
+      : { id, label: scenario.label, perRequest: result.total / COUNT, majorGcs: result.majorGcs, note: "" });
+    const last = rows.at(-1)!;
+    console.log(`${id.padEnd(16)} ${last.perRequest === null ? last.note : `${Math.round(last.perRequest / 1000)}k instructions per request${last.majorGcs ? ` (${last.majorGcs} major GC in the window)` : ""}`}`);
   }
-  const base = rows.find(([, v]) => typeof v === "number")?.[1] as number | undefined;
-  console.log(`\n| setup | instructions / request | × ${rows[0]?.[0]} |\n|---|---|---|`);
-  for (const [id, v] of rows) console.log(`| ${id} | ${typeof v === "number" ? `${Math.round(v / 1000)}k` : v} | ${typeof v === "number" && base ? `${(base / v).toFixed(2)}×` : "—"} |`);
+  const markdown = [
+    `## Instructions per request at steady state (callgrind, GET /dashboard, ${COUNT} requests after ${WARMUP}, ${CONNECTIONS} connection${CONNECTIONS === 1 ? "" : "s"})`,
+    "",
+    markdownTable(
+      ["setup", "instructions / request", "major GCs in the window"],
+      rows.map((r) => [r.label, r.perRequest === null ? r.note : `${(r.perRequest / 1000).toFixed(1)}k`, r.perRequest === null ? "—" : String(r.majorGcs)]),
+    ),
+    "",
+  ].join("\n");
+  console.log(`\n${markdown}`);
+  await writeSection("steady", markdown, { warmup: WARMUP, count: COUNT, connections: CONNECTIONS, rows });
 }
 
 main().catch((error: unknown) => {

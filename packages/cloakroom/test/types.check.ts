@@ -63,14 +63,28 @@ fastify.get("/", async (request) => {
   const done: Promise<void> = request.session.regenerate(["typeTestCart"]);
   const id: string | null = request.session.sessionId;
   const devices: Promise<unknown[]> = fastify.sessionManager.listUserSessions("u");
-  return [cart, done, id, devices, await request.session.save()];
+  // @fastify/session's callback forms return nothing; isModified/isSaved are booleans.
+  const viaCallback: void = request.session.regenerate(["typeTestCart"], (error?: Error) => void error);
+  request.session.regenerate(() => undefined);
+  request.session.save((error) => void error);
+  request.session.reload(() => undefined);
+  request.session.destroy(() => undefined);
+  const flags: [boolean, boolean] = [request.session.isModified(), request.session.isSaved()];
+  // @ts-expect-error -- the callback form is not a Promise
+  const notPromise: Promise<void> = request.session.save(() => undefined);
+  return [cart, done, id, devices, viaCallback, flags, notPromise, await request.session.save()];
 });
 // @ts-expect-error -- secret is required
 void fastify.register(cloakroom, {});
+// cookie may be a function of the request
+void fastify.register(cloakroom, { secret: "x".repeat(32), cookie: (request) => ({ secure: request.protocol === "https" }) });
 
 // cloakroom/hono: c.var.session is typed through the SessionEnv Variables.
 const hono = new Hono<SessionEnv>();
 hono.use(honoSession({ secret: "x".repeat(32) }));
+hono.use(honoSession({ secret: "x".repeat(32), trustProxy: ["loopback", "10.0.0.0/8"], cookie: (c) => ({ maxAge: c.req.header("x-remember") ? 1000 : null }) }));
+// @ts-expect-error -- trustProxy takes Express's values, not an object
+hono.use(honoSession({ secret: "x".repeat(32), trustProxy: {} }));
 hono.get("/", async (c) => {
   const cart: string[] | undefined = c.var.session.typeTestCart;
   // @ts-expect-error -- a declared key keeps its type

@@ -1,6 +1,6 @@
 /**
- * `cloakroom/fastify` — a Fastify 5 plugin: `request.session` with property access and @fastify/session's method
- * names (Promise-only), the engine at `fastify.sessionManager`. The session is loaded in an `onRequest` hook and
+ * `cloakroom/fastify` — a Fastify 5 plugin: `request.session` with property access and @fastify/session's API
+ * (callbacks or Promises), the engine at `fastify.sessionManager`. The session is loaded in an `onRequest` hook and
  * committed in an `onSend` hook, before the headers go out: no response patching. All session logic lives in core/.
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
@@ -12,10 +12,10 @@ import type { SessionData, SessionStore } from "../core/types.js";
 import { createManager, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
 
-/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie`, `genid`), `secret` required. */
+/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie` — an object or a function of the request —, `genid`), `secret` required. */
 export type FastifySessionOptions = AdapterOptions<FastifyRequest>;
 
-/** `request.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`, Promise lifecycle methods. */
+/** `request.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`/`isModified`/`isSaved`, lifecycle methods with a callback or a Promise. */
 export type FastifySession = PromiseSession & Partial<SessionData>;
 
 /** The client's address for a new record's meta (the User-Agent is in the context): `request.ip` honours `trustProxy`. */
@@ -28,14 +28,16 @@ const failed = new WeakSet<object>();
 
 const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, done) => {
   let manager: SessionManager;
+  let common: ReturnType<typeof resolveCommonOptions>;
   try {
-    const common = resolveCommonOptions(options);
+    common = resolveCommonOptions(options);
     const { store, hashKeys } = resolveEngineStore(options.store, common.engine, common.cookie);
     manager = createManager(common, { secret: options.secret, store, hashKeys, client: clientOf });
   } catch (error) {
     done(error as Error);
     return;
   }
+  const cookieOf = common.cookieOf;
   // A decorator with a null default keeps one request shape (Fastify's advice): the hook only assigns it.
   fastify.decorateRequest("session", null as never);
   fastify.decorate("sessionManager", manager);
@@ -46,9 +48,11 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
       secure: request.protocol === "https",
       userAgent: request.headers["user-agent"],
       request,
+      cookie: undefined,
     };
     let loaded: PromiseSession | Promise<PromiseSession>;
     try {
+      if (cookieOf !== undefined) context.cookie = cookieOf(request);
       loaded = manager.loadNow(context, PromiseSession.create);
     } catch (error) {
       next(error as Error);

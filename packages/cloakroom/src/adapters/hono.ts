@@ -1,6 +1,6 @@
 /**
  * `cloakroom/hono` — session middleware for Hono 4: `app.use(session({ secret }))`, the session at
- * `c.get("session")` / `c.var.session` (property access, @fastify/session's method names, Promise-only), the
+ * `c.get("session")` / `c.var.session` (property access, @fastify/session's API, callbacks or Promises), the
  * Set-Cookie line through Hono's context. Tested on @hono/node-server; all session logic lives in core/.
  */
 import type { IncomingMessage } from "node:http";
@@ -13,14 +13,26 @@ import type { RequestContext, SessionManager } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
 import { createManager, forwardedHttps, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
+import { clientAddress, compileTrust, trustsNobody, trustsPeer, type TrustProxy } from "./trust-proxy.js";
 
-/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie`, `genid`), plus `proxy`. */
+/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie`, `genid`), plus `proxy` and `trustProxy`. */
 export interface HonoSessionOptions extends AdapterOptions<Context> {
-  /** Trust X-Forwarded-Proto from a proxy in front (true), or only the connection itself. @default false */
+  /**
+   * Trust X-Forwarded-Proto always (true), never (false: only the connection's own TLS counts), or when the socket's
+   * peer is a trusted proxy by `trustProxy` (undefined), as express-session's `proxy` follows Express's "trust proxy".
+   * @default undefined
+   */
   proxy?: boolean;
+  /**
+   * The proxies in front (Express's "trust proxy", Fastify's `trustProxy`): `true`, a number of hops, addresses or
+   * subnets (`"loopback"`, `"10.0.0.0/8"`, a list), or `(address, hop) => boolean`. It decides the client address a
+   * new session records (`details.ip`, device lists, events), read from X-Forwarded-For through the trusted hops, and,
+   * with `proxy` unset, whether X-Forwarded-Proto counts. @default false (the socket's peer is the client)
+   */
+  trustProxy?: TrustProxy;
 }
 
-/** `c.var.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`, Promise lifecycle methods. */
+/** `c.var.session`: the same session class as cloakroom/fastify's. */
 export type HonoSession = PromiseSession & Partial<SessionData>;
 
 /** The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. */
@@ -36,11 +48,6 @@ function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
-/** The client's address for a new record's meta, where the runtime tells it (@hono/node-server's socket). */
-function clientOf(request: unknown): ClientFacts {
-  return { ip: incomingOf(request as Context)?.socket?.remoteAddress };
-}
-
 /**
  * Create the session middleware.
  * @throws {TypeError} naming the option, for bad configuration
@@ -52,10 +59,19 @@ function clientOf(request: unknown): ClientFacts {
  * app.post("/login", (c) => { c.var.session.userId = user.id; return c.text("Logged in"); }); // ticket rotated
  */
 export function session(options: HonoSessionOptions): SessionMiddleware {
-  const common = resolveCommonOptions(options, ["proxy"]);
+  const common = resolveCommonOptions(options, ["proxy", "trustProxy"]);
+  if (options.proxy !== undefined && typeof options.proxy !== "boolean") throw new TypeError("proxy option must be a boolean");
+  const trust = compileTrust(options.trustProxy);
+  /** The client's address for a new record's meta, where the runtime tells it (@hono/node-server's socket). */
+  const clientOf = (request: unknown): ClientFacts => {
+    const incoming = incomingOf(request as Context);
+    return { ip: clientAddress(incoming?.socket?.remoteAddress, incoming?.headers["x-forwarded-for"], trust) };
+  };
   const { store, hashKeys } = resolveEngineStore(options.store, common.engine, common.cookie);
   const manager = createManager(common, { secret: options.secret, store, hashKeys, client: clientOf });
-  const proxy = options.proxy === true;
+  // Whether X-Forwarded-Proto counts: always, never, or when the socket's peer is a trusted proxy.
+  const proxy: boolean | null = options.proxy ?? (trustsNobody(trust) ? false : null);
+  const cookieOf = common.cookieOf;
 
   const middleware = async function cloakroomSession(c: Context<SessionEnv>, next: () => Promise<void>): Promise<void> {
     const incoming = incomingOf(c);
@@ -63,10 +79,11 @@ export function session(options: HonoSessionOptions): SessionMiddleware {
     const context: RequestContext = {
       cookieHeader: headers ? headers.cookie : c.req.header("cookie"),
       // On Node, the socket says whether the connection is TLS; the URL's scheme can come from the client.
-      secure: (proxy && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
+      secure: ((proxy ?? trustsPeer(incoming?.socket?.remoteAddress, trust)) && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
         (incoming ? (incoming.socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
       userAgent: headers ? headers["user-agent"] : c.req.header("user-agent"),
       request: c,
+      cookie: cookieOf === undefined ? undefined : cookieOf(c),
     };
     let loaded: PromiseSession | Promise<PromiseSession> = manager.loadNow(context, PromiseSession.create);
     try {

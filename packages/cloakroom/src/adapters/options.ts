@@ -23,8 +23,11 @@ export interface AdapterOptions<Request> extends EngineOptions {
   store?: SessionStore | LegacyStore;
   /** Cookie name. @default "__Host-sid" over HTTPS, "sid" over HTTP */
   name?: string;
-  /** Cookie attributes; see {@link CookieOptions} for the defaults. */
-  cookie?: CookieOptions;
+  /**
+   * Cookie attributes (see {@link CookieOptions} for the defaults), or a function of the request returning them,
+   * called once per request (express-session 1.19's form; the `name` option still names the cookie).
+   */
+  cookie?: CookieOptions | ((request: Request) => CookieOptions);
   /** Make the ticket yourself, from the request (express-session's genid). Entropy is then your responsibility. */
   genid?: (request: Request) => string;
 }
@@ -35,8 +38,10 @@ const ADAPTER_KEYS = new Set(["secret", "store", "name", "cookie", "genid"]);
 /** Common options after the checks: what {@link createManager} needs besides the secret and the store. */
 export interface CommonOptions {
   engine: EngineOptions;
-  /** The static cookie attributes, with the `name` option folded in. */
+  /** The static cookie attributes, with the `name` option folded in (empty when `cookie` is a function). */
   cookie: CookieOptions;
+  /** `cookie` given as a function: the request's attributes, with the `name` option folded in. */
+  cookieOf: ((request: unknown) => CookieOptions) | undefined;
   name: string | undefined;
   genid: ((request: unknown) => string) | undefined;
 }
@@ -53,11 +58,17 @@ export function resolveCommonOptions(options: object, ownKeys: readonly string[]
   if (given.genid !== undefined && typeof given.genid !== "function") throw new TypeError("genid option must be a function");
   if (Array.isArray(given.secret) && given.secret.length === 0) throw new TypeError("secret option array must contain one or more strings");
   const name = given.name || given.key || undefined;
-  const cookie: CookieOptions = typeof given.cookie === "function" ? {} : { ...(given.cookie as CookieOptions | undefined) };
+  const perRequest = typeof given.cookie === "function" ? (given.cookie as (request: unknown) => CookieOptions) : undefined;
+  const cookie: CookieOptions = perRequest ? {} : { ...(given.cookie as CookieOptions | undefined) };
   if (name !== undefined) cookie.name = name;
+  const cookieOf = perRequest && ((request: unknown): CookieOptions => {
+    const options = perRequest(request);
+    if (!options || typeof options !== "object") throw new TypeError("cookie option function must return an object");
+    return name === undefined ? { ...options } : { ...options, name };
+  });
   const engine: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) if (!ADAPTER_KEYS.has(key) && !ownKeys.includes(key)) engine[key] = value;
-  return { engine: engine as EngineOptions, cookie, name, genid: given.genid };
+  return { engine: engine as EngineOptions, cookie, cookieOf, name, genid: given.genid };
 }
 
 /** What a SessionManager of an adapter is made of, besides the common options. */

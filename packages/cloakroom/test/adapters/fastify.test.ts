@@ -13,7 +13,7 @@ afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
 });
 
-async function build(options: Partial<FastifySessionOptions> = {}, fastifyOptions: object = {}): Promise<FastifyInstance> {
+async function build(options: Partial<FastifySessionOptions> = {}, fastifyOptions: object = {}, routes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions);
   apps.push(app);
   await app.register(cloakroom, { secret: SECRET, ...options });
@@ -46,6 +46,7 @@ async function build(options: Partial<FastifySessionOptions> = {}, fastifyOption
     return "forgotten";
   });
   app.get("/devices", async (request) => (await app.sessionManager.listUserSessions(String(request.session.userId))).length);
+  routes?.(app);
   await app.ready();
   return app;
 }
@@ -118,6 +119,71 @@ describe("cloakroom/fastify", () => {
     expect(line).toMatch(/^__Host-sid=s%3A.*; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     const plain = await build();
     expect(cookieOf(await plain.inject({ method: "POST", url: "/login", headers: { "x-forwarded-proto": "https" } }))).toMatch(/^sid=/);
+  });
+
+  it("callback forms: save, reload, regenerate([fields, ]cb), destroy, rotate; a failure reaches the callback", async () => {
+    const app = await build({}, {}, (app) => {
+      app.post("/callbacks", (request, reply) => {
+        const session = request.session;
+        const seen: string[] = [];
+        const step = (name: string, next: () => void) => (error?: Error) => {
+          seen.push(`${name}:${error ? error.message : "ok"}`);
+          next();
+        };
+        session.cart = 1;
+        session.save(step("save", () => {
+          session.cart = 2;
+          session.reload(step("reload", () => {
+            seen.push(`cart=${String(session.cart)}`);
+            session.rotate(step("rotate", () => {
+              session.regenerate(["cart"], step("regenerate", () => {
+                seen.push(`kept=${String(session.cart)},user=${String(session.userId)}`);
+                session.destroy(step("destroy", () => reply.send(seen)));
+              }));
+            }));
+          }));
+        }));
+      });
+      app.post("/reload-new", (request, reply) => {
+        request.session.reload((error) => reply.send({ error: error?.message ?? null }));
+      });
+    });
+    const cookie = cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    const answer = await app.inject({ method: "POST", url: "/callbacks", headers: { cookie } });
+    expect(JSON.parse(answer.body)).toEqual(["save:ok", "reload:ok", "cart=1", "rotate:ok", "regenerate:ok", "kept=1,user=undefined", "destroy:ok"]);
+    expect(JSON.parse((await app.inject({ method: "POST", url: "/reload-new" })).body)).toEqual({ error: "failed to load session" });
+  });
+
+  it("without a callback each method returns a Promise; with one it returns nothing", async () => {
+    const app = await build({}, {}, (app) => app.get("/returns", async (request) => {
+      const session = request.session;
+      const promised = session.save();
+      const called = await new Promise<unknown>((resolve) => resolve(session.save(() => undefined)));
+      await promised;
+      return { promise: promised instanceof Promise, callback: called === undefined };
+    }));
+    expect(JSON.parse((await app.inject({ url: "/returns" })).body)).toEqual({ promise: true, callback: true });
+  });
+
+  it("cookie as a function of the request: the attributes of each request's cookie, with the name option", async () => {
+    const app = await build({
+      name: "app.sid",
+      cookie: (request) => ({ maxAge: request.headers["x-remember"] === "1" ? 3_600_000 : null, sameSite: "strict" }),
+    });
+    const remembered = await app.inject({ method: "POST", url: "/login", headers: { "x-remember": "1" } });
+    expect(([] as string[]).concat(remembered.headers["set-cookie"] as string[])[1]).toMatch(/^app\.sid=s%3A[^;]+; Max-Age=3600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+    const plain = await app.inject({ method: "POST", url: "/login" });
+    const line = ([] as string[]).concat(plain.headers["set-cookie"] as string[])[1]!;
+    expect(line).toMatch(/^app\.sid=s%3A[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
+    const me = await app.inject({ url: "/me", headers: { cookie: line.split(";")[0]! } });
+    expect(JSON.parse(me.body).userId).toBe("u1");
+  });
+
+  it("a cookie function that throws or returns no object fails the request (500), not the process", async () => {
+    const throwing = await build({ cookie: () => { throw new Error("boom"); } });
+    expect((await throwing.inject({ url: "/me" })).statusCode).toBe(500);
+    const empty = await build({ cookie: (() => null) as never });
+    expect((await empty.inject({ url: "/me" })).statusCode).toBe(500);
   });
 
   it.each([

@@ -9,6 +9,8 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { afterAll, describe, expect, it } from "vitest";
+import express from "express";
+import expressSession from "cloakroom/express";
 import { session, type HonoSessionOptions, type SessionEnv } from "cloakroom/hono";
 import { openDeadStore, type OpenedStore } from "./backends.js";
 
@@ -29,6 +31,7 @@ function build(options: Partial<HonoSessionOptions> = {}): Hono<SessionEnv> {
     return c.text("Logged in");
   });
   app.get("/me", (c) => c.json({ userId: c.get("session").userId ?? null }));
+  app.get("/device", (c) => c.json({ ip: c.var.session.details?.ip ?? null }));
   return app;
 }
 
@@ -83,6 +86,66 @@ describe("cloakroom/hono on @hono/node-server", () => {
     const good = (await fetch(`${await listen(build())}/login`, { method: "POST" })).headers.getSetCookie()[1]!.split(";")[0]!;
     const me = await fetch(`${base}/me`, { headers: { cookie: good } });
     expect([me.status, await me.text()]).toEqual([503, "onError 503"]);
+  });
+});
+
+describe("cloakroom/hono: cookie as a function, the client address behind proxies", () => {
+  it("cookie as a function of the context: each request's attributes, with the name option", async () => {
+    const base = await listen(build({ name: "app.sid", cookie: (c) => ({ maxAge: c.req.header("x-remember") === "1" ? 3_600_000 : null, sameSite: "strict" }) }));
+    const remembered = await fetch(`${base}/login`, { method: "POST", headers: { "x-remember": "1" } });
+    expect(remembered.headers.getSetCookie()[1]).toMatch(/^app\.sid=s%3A[^;]+; Max-Age=3600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+    const plain = (await fetch(`${base}/login`, { method: "POST" })).headers.getSetCookie()[1]!;
+    expect(plain).toMatch(/^app\.sid=s%3A[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(await (await fetch(`${base}/me`, { headers: { cookie: plain.split(";")[0]! } })).json()).toEqual({ userId: "u1" });
+  });
+
+  /** Log in with these headers, then read the address the new session recorded. */
+  async function recordedIp(base: string, headers: Record<string, string>): Promise<string | null> {
+    const line = (await fetch(`${base}/login`, { method: "POST", headers })).headers.getSetCookie().find((l) => /^(__Host-)?sid=/.test(l))!;
+    return ((await (await fetch(`${base}/device`, { headers: { cookie: line.split(";")[0]! } })).json()) as { ip: string | null }).ip;
+  }
+
+  it("records the socket's peer by default, and the client named by X-Forwarded-For through trusted hops", async () => {
+    const forwarded = { "x-forwarded-for": "203.0.113.7, 10.0.0.2" };
+    expect(await recordedIp(await listen(build()), forwarded)).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+    expect(await recordedIp(await listen(build({ trustProxy: "loopback" })), forwarded)).toBe("10.0.0.2");
+    expect(await recordedIp(await listen(build({ trustProxy: ["loopback", "10.0.0.0/8"] })), forwarded)).toBe("203.0.113.7");
+    expect(await recordedIp(await listen(build({ trustProxy: 1 })), forwarded)).toBe("10.0.0.2");
+    expect(await recordedIp(await listen(build({ trustProxy: true })), { "x-forwarded-for": "forged, 10.0.0.2" })).toBeNull();
+  });
+
+  it("records the same address as cloakroom/express under the same trust proxy setting", async () => {
+    const app = express();
+    app.set("trust proxy", "loopback, 10.0.0.0/8");
+    app.use(expressSession({ secret: SECRET }));
+    app.post("/login", (req, res) => {
+      req.session.userId = "u1";
+      res.send("Logged in");
+    });
+    app.get("/device", (req, res) => {
+      res.json({ ip: req.session.details?.ip ?? null });
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    servers.push(server);
+    const expressBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const honoBase = await listen(build({ trustProxy: "loopback, 10.0.0.0/8" }));
+    for (const chain of ["203.0.113.7, 10.0.0.2", "198.51.100.4, 203.0.113.7, 10.9.9.9", "10.0.0.1"]) {
+      const headers = { "x-forwarded-for": chain };
+      expect(await recordedIp(honoBase, headers)).toBe(await recordedIp(expressBase, headers));
+    }
+  });
+
+  it("with trustProxy and proxy unset, X-Forwarded-Proto counts only from a trusted peer; proxy: false never", async () => {
+    const https = { "x-forwarded-proto": "https" };
+    expect((await raw(await listen(build({ trustProxy: "loopback" })), "/login", https)).headers["set-cookie"]![1]).toMatch(/^__Host-sid=.*; Secure;/);
+    expect((await raw(await listen(build({ trustProxy: "10.0.0.0/8" })), "/login", https)).headers["set-cookie"]![1]).toMatch(/^sid=/);
+    expect((await raw(await listen(build({ trustProxy: "loopback", proxy: false })), "/login", https)).headers["set-cookie"]![1]).toMatch(/^sid=/);
+  });
+
+  it.each([[{ trustProxy: "not-an-address" }, /trustProxy option/], [{ proxy: "yes" }, /proxy option must be a boolean/]])("refuses %j", (bad, message) => {
+    expect(() => session({ secret: SECRET, ...(bad as object) } as HonoSessionOptions)).toThrow(message);
   });
 });
 

@@ -1,0 +1,201 @@
+/**
+ * cloakroom/fastify against @fastify/session 11 (with @fastify/cookie), the same routes on both: the callback forms
+ * of regenerate/destroy/reload/save, `isModified()` and `isSaved()`.
+ * Where the two differ by design (a new session's `sessionId` before it is stored, `reload()` of a session never
+ * stored, destroy() leaving `request.session` in place), the test says so and checks each side's own answer.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { afterAll, describe, expect, it } from "vitest";
+import cloakroom from "cloakroom/fastify";
+
+const SECRET = "fastify-session-differential-secret-0123456789";
+type Lib = "cloakroom" | "@fastify/session";
+const LIBS: Lib[] = ["cloakroom", "@fastify/session"];
+
+/** A session as both libraries offer it (their types clash, so the routes see this shape). */
+interface AnySession {
+  [key: string]: unknown;
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  isModified(): boolean;
+  isSaved(): boolean;
+  save(cb: (error?: Error | null) => void): void;
+  reload(cb: (error?: Error | null) => void): void;
+  destroy(cb: (error?: Error | null) => void): void;
+  regenerate(fields: string[], cb: (error?: Error | null) => void): void;
+  regenerate(cb: (error?: Error | null) => void): void;
+  readonly sessionId: string | null;
+}
+const sessionOf = (request: FastifyRequest): AnySession => (request as unknown as { session: AnySession }).session;
+/** A callback's outcome: "ok" for no error (undefined or null), else the message. */
+const outcome = (error: Error | null | undefined): string => (error == null ? "ok" : error.message);
+/** Node-style call as a Promise of its outcome. */
+const viaCallback = (run: (cb: (error?: Error | null) => void) => void): Promise<string> =>
+  new Promise((resolve) => run((error) => resolve(outcome(error))));
+
+/**
+ * @fastify/session's store contract with the copy semantics of a real store (its own MemoryStore keeps the Session
+ * object itself, so a later request would share nested objects with the stored one).
+ */
+class JsonStore {
+  readonly sessions = new Map<string, string>();
+  set(id: string, session: object, cb: (error?: Error) => void): void {
+    this.sessions.set(id, JSON.stringify(session));
+    cb();
+  }
+  get(id: string, cb: (error: Error | null, session?: unknown) => void): void {
+    const json = this.sessions.get(id);
+    cb(null, json === undefined ? undefined : JSON.parse(json));
+  }
+  destroy(id: string, cb: (error?: Error) => void): void {
+    this.sessions.delete(id);
+    cb();
+  }
+}
+
+type Route = (session: AnySession, request: FastifyRequest) => Promise<unknown>;
+const apps: FastifyInstance[] = [];
+afterAll(async () => {
+  await Promise.all(apps.map((app) => app.close()));
+});
+
+async function appWith(lib: Lib, routes: Record<string, Route>, options: Record<string, unknown> = {}): Promise<FastifyInstance> {
+  const app = Fastify();
+  apps.push(app);
+  if (lib === "cloakroom") {
+    await app.register(cloakroom, { secret: SECRET, ...options });
+  } else {
+    // Untyped imports: @fastify/session's declarations of request.session clash with cloakroom/fastify's.
+    const specifiers = ["@fastify/cookie", "@fastify/session"];
+    const [cookie, session] = (await Promise.all(specifiers.map((s) => import(s)))) as { default: never }[];
+    await app.register(cookie!.default);
+    const cookieOption = options.cookie ?? {};
+    await app.register(session!.default, {
+      secret: SECRET,
+      cookieName: "sid",
+      saveUninitialized: false,
+      rolling: false,
+      store: new JsonStore(),
+      ...options,
+      cookie: typeof cookieOption === "object" ? { secure: false, ...cookieOption } : cookieOption,
+    } as never);
+  }
+  for (const [path, route] of Object.entries(routes)) {
+    app.post(path, async (request, reply) => reply.type("application/json").send(JSON.stringify(await route(sessionOf(request), request))));
+  }
+  await app.ready();
+  return app;
+}
+
+/** Cookie jar of one client: the `sid` pair of the last response that set it. */
+async function post(app: FastifyInstance, url: string, cookie?: string): Promise<{ body: unknown; cookie: string | undefined; lines: string[] }> {
+  const response = await app.inject({ method: "POST", url, headers: cookie ? { cookie } : {} });
+  const lines = ([] as string[]).concat((response.headers["set-cookie"] as string | string[] | undefined) ?? []);
+  const line = lines.find((l) => l.startsWith("sid="));
+  return { body: response.statusCode === 200 ? JSON.parse(response.body) : `${response.statusCode}`, cookie: line ? line.split(";")[0] : cookie, lines };
+}
+
+describe.each(LIBS)("%s", (lib) => {
+  it("isModified() and isSaved() through a new session, a save(callback), and later changes", async () => {
+    const app = await appWith(lib, {
+      "/steps": async (s) => {
+        const steps: unknown[] = [[s.isModified(), s.isSaved()]];
+        s.set("cart", 1);
+        steps.push([s.isModified(), s.isSaved()]);
+        steps.push(await viaCallback((cb) => s.save(cb)));
+        steps.push([s.isModified(), s.isSaved()]);
+        s.cart = 2;
+        steps.push([s.isModified(), s.isSaved()]);
+        return steps;
+      },
+      "/loaded": async (s) => {
+        const steps: unknown[] = [[s.isModified(), s.isSaved(), s.get("cart")]];
+        s.cart = 2; // the value it already has
+        steps.push(s.isModified());
+        s.prefs = { theme: "dark" };
+        steps.push(s.isModified());
+        return steps;
+      },
+      "/nested": async (s) => {
+        (s.prefs as { theme: string }).theme = "light";
+        return s.isModified();
+      },
+    });
+    const first = await post(app, "/steps");
+    expect(first.body).toEqual([[false, false], [true, false], "ok", [false, true], [true, true]]);
+    const loaded = await post(app, "/loaded", first.cookie);
+    expect(loaded.body).toEqual([[false, false, 2], false, true]);
+    expect((await post(app, "/nested", loaded.cookie)).body).toBe(true);
+  });
+
+  it("reload(callback) drops unsaved changes; destroy(callback) ends the session", async () => {
+    const app = await appWith(lib, {
+      "/login": async (s) => (s.set("userId", "u1"), s.set("cart", 1), "in"),
+      "/reload": async (s) => {
+        s.cart = 99;
+        const result = await viaCallback((cb) => s.reload(cb));
+        return [result];
+      },
+      "/me": async (s) => [s?.get("userId") ?? null, s?.get("cart") ?? null],
+      "/logout": async (s) => viaCallback((cb) => s.destroy(cb)),
+    });
+    const { cookie } = await post(app, "/login");
+    expect((await post(app, "/reload", cookie)).body).toEqual(["ok"]);
+    // @fastify/session replaces request.session on reload; read the data through a fresh request on both.
+    expect((await post(app, "/me", cookie)).body).toEqual(["u1", 1]);
+    expect((await post(app, "/logout", cookie)).body).toBe("ok");
+    expect((await post(app, "/me", cookie)).body).toEqual([null, null]);
+  });
+
+  it("regenerate(ignoreFields, callback) and regenerate(callback): a new ticket, only the named fields kept", async () => {
+    const app = await appWith(lib, {
+      "/login": async (s) => (s.set("userId", "u1"), s.set("cart", 1), s.set("theme", "dark"), "in"),
+      "/regenerate-keep": async (s, request) => {
+        const result = await viaCallback((cb) => s.regenerate(["cart"], cb));
+        const fresh = sessionOf(request);
+        return [result, fresh.get("userId") ?? null, fresh.get("cart") ?? null, fresh.get("theme") ?? null];
+      },
+      "/regenerate-all": async (s, request) => [await viaCallback((cb) => s.regenerate(cb)), Object.keys(sessionOf(request)).filter((k) => k !== "cookie")],
+      "/me": async (s) => [s.get("userId") ?? null, s.get("cart") ?? null],
+    });
+    const { cookie } = await post(app, "/login");
+    const regenerated = await post(app, "/regenerate-keep", cookie);
+    expect(regenerated.body).toEqual(["ok", null, 1, null]);
+    expect(regenerated.cookie).not.toBe(cookie);
+    expect((await post(app, "/me", cookie)).body).toEqual([null, null]);
+    expect((await post(app, "/me", regenerated.cookie)).body).toEqual([null, 1]);
+    expect((await post(app, "/regenerate-all", regenerated.cookie)).body).toEqual(["ok", []]);
+  });
+});
+
+describe("where cloakroom/fastify and @fastify/session differ by design", () => {
+  const probe = {
+    "/regenerate": async (s: AnySession, request: FastifyRequest) => {
+      await viaCallback((cb) => s.regenerate(cb));
+      return sessionOf(request).sessionId === null ? "no id yet" : "id";
+    },
+    "/reload-new": async (s: AnySession) => viaCallback((cb) => s.reload(cb)),
+    "/destroy": async (s: AnySession, request: FastifyRequest) => (await viaCallback((cb) => s.destroy(cb)), sessionOf(request) === null ? "null" : "kept"),
+  };
+
+  it("@fastify/session stores a regenerated session at once; cloakroom at the end of the request (one write for a login)", async () => {
+    expect((await post(await appWith("@fastify/session", probe), "/regenerate")).body).toBe("id");
+    expect((await post(await appWith("cloakroom", probe), "/regenerate")).body).toBe("no id yet");
+  });
+
+  it("reload() of a session never stored: @fastify/session succeeds with an empty one, cloakroom fails (express-session's error)", async () => {
+    expect((await post(await appWith("@fastify/session", probe), "/reload-new")).body).toBe("ok");
+    expect((await post(await appWith("cloakroom", probe), "/reload-new")).body).toBe("failed to load session");
+  });
+
+  it("destroy(): @fastify/session sets request.session to null and sends no cookie; cloakroom keeps an empty session and clears the cookie", async () => {
+    const routes = { ...probe, "/login": async (s: AnySession) => (s.set("userId", "u1"), "in") };
+    const theirs = await appWith("@fastify/session", routes);
+    const theirLogout = await post(theirs, "/destroy", (await post(theirs, "/login")).cookie);
+    expect([theirLogout.body, theirLogout.lines]).toEqual(["null", []]);
+    const ours = await appWith("cloakroom", routes);
+    const ourLogout = await post(ours, "/destroy", (await post(ours, "/login")).cookie);
+    expect(ourLogout.body).toBe("kept");
+    expect(ourLogout.lines[0]).toMatch(/^sid=; Max-Age=0/);
+  });
+});
