@@ -10,7 +10,6 @@
  *                index. A bucket expires no earlier than its longest-lived member (its absolute expiry rounded up to
  *                the hour). Sessions without a user have no member.
  * - `P u:<userId>` the per-user sorted sets of the previous format (redis-legacy.ts), read until they expire.
- *
  * Why a string: one Redis key costs ~150 B before its content, so a session is one key, and its value stays one
  * allocation of ~60 bytes for a fresh session (a hash would turn into a hashtable of hundreds of bytes as soon as a
  * value passed 64 bytes). A patch still changes only the top-level data keys it names: the PATCH script splices them
