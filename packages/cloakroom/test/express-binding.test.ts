@@ -47,6 +47,23 @@ function client(base: string) {
   };
 }
 
+/** An app with the session middleware and `POST /login/:user`, which logs that user in. */
+function sessionApp(make: typeof express): express.Express {
+  const app = make();
+  app.use(session({ secret: SECRET }));
+  app.post("/login/:user", (req, res) => {
+    (req as Req).session.userId = req.params.user;
+    res.send("ok");
+  });
+  return app;
+}
+
+/** Log `user` in and return the `name=value` of the session cookie. */
+async function loginCookie(base: string, user: string): Promise<string> {
+  const res = await fetch(`${base}/login/${user}`, { method: "POST" });
+  return res.headers.getSetCookie()[0]!.split(";")[0]!;
+}
+
 const counter = (req: express.Request, res: express.Response): void => {
   const s = (req as Req).session;
   s.n = ((s.n as number | undefined) ?? 0) + 1;
@@ -212,12 +229,7 @@ describe.each([
   });
 
   it("pipelined requests on one connection each see their own session, and a finished request's session stays readable", async () => {
-    const app = make();
-    app.use(session({ secret: SECRET }));
-    app.post("/login/:user", (req, res) => {
-      (req as Req).session.userId = req.params.user;
-      res.send("ok");
-    });
+    const app = sessionApp(make);
     const afterFinish: unknown[] = [];
     app.get("/who", (req, res) => {
       res.on("finish", () => afterFinish.push((req as Req).session?.userId));
@@ -230,11 +242,7 @@ describe.each([
     });
     app.get("/seen", (req, res) => void res.send(String((req as Req).session.seen)));
     const base = await serve(app);
-    const cookieOf = async (user: string): Promise<string> => {
-      const res = await fetch(`${base}/login/${user}`, { method: "POST" });
-      return res.headers.getSetCookie()[0]!.split(";")[0]!;
-    };
-    const [alice, bob] = [await cookieOf("alice"), await cookieOf("bob")];
+    const [alice, bob] = [await loginCookie(base, "alice"), await loginCookie(base, "bob")];
     // Two requests written at once on one socket: the second is read while the first is still being answered.
     const { hostname, port } = new URL(base);
     const { connect } = await import("node:net");
@@ -256,12 +264,7 @@ describe.each([
   });
 
   it("a request answered after requests on other connections were bound still sees, changes and ends with its own session", async () => {
-    const app = make();
-    app.use(session({ secret: SECRET }));
-    app.post("/login/:user", (req, res) => {
-      (req as Req).session.userId = req.params.user;
-      res.send("ok");
-    });
+    const app = sessionApp(make);
     app.get("/mark", (req, res) => {
       const delay = Number(req.query.delay ?? 0);
       setTimeout(() => {
@@ -272,9 +275,7 @@ describe.each([
     app.get("/mark/read", (req, res) => void res.send(String((req as Req).session.mark)));
     const base = await serve(app);
     const users = ["u0", "u1", "u2", "u3", "u4"];
-    const cookies = await Promise.all(
-      users.map(async (user) => (await fetch(`${base}/login/${user}`, { method: "POST" })).headers.getSetCookie()[0]!.split(";")[0]!),
-    );
+    const cookies = await Promise.all(users.map((user) => loginCookie(base, user)));
     // The first request waits longest, so every later one is bound (on its own connection) before it answers.
     const bodies = await Promise.all(
       cookies.map((cookie, i) => fetch(`${base}/mark?delay=${(users.length - i) * 30}&mark=m${i}`, { headers: { cookie, connection: "close" } }).then((r) => r.text())),
