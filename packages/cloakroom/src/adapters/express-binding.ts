@@ -85,8 +85,9 @@ export function bindingOf(req: object): Binding | undefined {
   return lookUpRequest(req);
 }
 
-function lookUpRequest(req: object): Binding | undefined {
-  const slot = (req as { socket?: SlotHolder }).socket?.[SLOT];
+/** @param socket `req.socket`, when the caller has loaded it already */
+function lookUpRequest(req: object, socket: unknown = (req as { socket?: unknown }).socket): Binding | undefined {
+  const slot = (socket as SlotHolder)?.[SLOT];
   if (slot !== undefined && slot.req === req) return slot.binding!;
   return requests.get(req);
 }
@@ -108,9 +109,8 @@ function lookUpResponse(res: object): Binding | undefined {
   return responses.get(res);
 }
 
-/** Put `binding` in the slot of `req`'s connection; `null` when it cannot go there (no socket, pipelined). */
-function claimSlot(req: object, binding: Binding): SocketSlot | null {
-  const socket = (req as { socket?: unknown }).socket;
+/** Put `binding` in the slot of `req`'s connection (`socket`); `null` when it cannot go there (no socket, pipelined). */
+function claimSlot(req: object, binding: Binding, socket: unknown): SocketSlot | null {
   if (!(socket instanceof Socket)) return null;
   const holder = socket as { [SLOT]?: SocketSlot };
   const slot = holder[SLOT];
@@ -236,11 +236,11 @@ function responseUsesInterceptors(res: object): boolean {
 /**
  * What `req.session` shows, without the property load through Express's swapped prototype where it can: an own
  * property (a bare http server, another session library), else this module's binding, which is what the prototype
- * accessor would answer.
+ * accessor would answer. `socket` is `req.socket`, which the middleware loads once for all its uses.
  */
-export function shownSession(req: object): unknown {
+export function shownSession(req: object, socket: unknown): unknown {
   if (Object.prototype.hasOwnProperty.call(req, "session")) return (req as { session?: unknown }).session;
-  const binding = bindingOf(req);
+  const binding = req === lastRequest ? lastRequestBinding : lookUpRequest(req, socket);
   if (binding !== undefined) return binding.session;
   return requestUsesAccessors(req) ? undefined : (req as { session?: unknown }).session;
 }
@@ -248,14 +248,15 @@ export function shownSession(req: object): unknown {
 /**
  * Bind a session to a request: through the prototype accessors when Express's prototypes are there, as own properties
  * otherwise (a bare http server). The binding's `session`, `sessionID` and `sessionStore` are what the request shows.
+ * @param socket `req.socket`, loaded once by the middleware
  * @returns true when they are own properties of `req`
  */
-export function bindRequest(req: object, binding: Binding): boolean {
-  const slot = claimSlot(req, binding);
+export function bindRequest(req: object, binding: Binding, socket: unknown): boolean {
+  const slot = claimSlot(req, binding, socket);
   if (slot === null) requests.set(req, binding);
   // What the lookup answers from now on (the first binding of a request wins, as in the slot).
   lastRequest = null;
-  lastRequestBinding = slot !== null ? binding : lookUpRequest(req);
+  lastRequestBinding = slot !== null ? binding : lookUpRequest(req, socket);
   lastRequest = req;
   lastClaimedSlot = slot;
   if (requestUsesAccessors(req)) return false;

@@ -14,7 +14,7 @@ import { Exchange, type ExchangeSettings } from "./express-exchange.js";
 import { MemoryStore } from "./express-memory-store.js";
 import { resolveSessionOptions, type SessionOptions, type SessionRequest } from "./express-options.js";
 import { ExpressSession } from "./express-session.js";
-import { forwardedHttps } from "./options.js";
+import { isSecure } from "./express-secure.js";
 import { Store } from "./express-store.js";
 import { SessionCookie } from "../core/session-cookie.js";
 
@@ -27,14 +27,6 @@ export interface SessionMiddleware {
   manager: SessionManager;
   /** The store the engine uses (behind `session.MemoryStore`, its native store). */
   store: SessionStore;
-}
-
-/** express-session's issecure(): TLS socket, or X-Forwarded-Proto when `proxy: true`, or Express's req.secure. */
-function isSecure(req: SessionRequest, proxy: boolean | undefined): boolean {
-  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
-  if (proxy === false) return false;
-  if (proxy !== true) return req.secure === true;
-  return forwardedHttps(req.headers["x-forwarded-proto"]);
 }
 
 /**
@@ -59,7 +51,9 @@ function createSessionMiddleware(options: SessionOptions = {}): SessionMiddlewar
   });
 
   const middleware = function cloakroomSession(req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void): void {
-    if (shownSession(req)) return next();
+    // One load of req.socket for the whole middleware: on Express's swapped prototypes each costs an inline-cache miss.
+    const socket = req.socket as IncomingMessage["socket"] | undefined;
+    if (shownSession(req, socket)) return next();
     const headers = req.headers;
     if (!storeReady) {
       // express-session runs such requests without a session; one that presents a session fails closed instead.
@@ -74,11 +68,12 @@ function createSessionMiddleware(options: SessionOptions = {}): SessionMiddlewar
     if (manager === null) return next(new Error("secret option required for sessions"));
     const context: RequestContext = {
       cookieHeader: headers.cookie,
-      secure: isSecure(req, proxy),
+      secure: isSecure(req, socket, proxy),
       // A header read is cheap: the User-Agent is compared with the session's on every load (detection only).
       userAgent: headers["user-agent"],
       request: req,
       cookie,
+      connection: socket,
     };
     let loaded: ExpressSession | Promise<ExpressSession>;
     try {
@@ -87,14 +82,14 @@ function createSessionMiddleware(options: SessionOptions = {}): SessionMiddlewar
       return next(error);
     }
     // A session at hand (no cookie, or a store that answered from memory) goes on at once: no promise hop.
-    if (!(loaded instanceof Promise)) return start(req, res, next, manager, loaded);
-    loaded.then((session) => start(req, res, next, manager, session), next);
+    if (!(loaded instanceof Promise)) return start(req, res, next, manager, loaded, socket);
+    loaded.then((session) => start(req, res, next, manager, session, socket), next);
   } as SessionMiddleware;
 
-  function start(req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void, manager: SessionManager, session: ExpressSession): void {
+  function start(req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void, manager: SessionManager, session: ExpressSession, socket: unknown): void {
     ExpressSession.attach(session, req);
     const exchange = new Exchange(req, manager, session, session.id, store, settings, next);
-    exchange.own = bindRequest(req, exchange);
+    exchange.own = bindRequest(req, exchange, socket);
     interceptResponse(res, exchange, exchange);
     next();
   }
