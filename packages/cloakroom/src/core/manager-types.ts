@@ -79,6 +79,12 @@ export interface RequestContext {
   request?: unknown;
   /** Per-request cookie options (express-session's `cookie` as a function); defaults to the manager's. */
   cookie?: CookieOptions;
+  /**
+   * An object that lives as long as the client's connection (Node's socket). The engine remembers the Cookie header it
+   * last verified on each connection, so the next request on it that sends the same header skips parsing, the verified
+   * cookie cache's hashing of the text, and its lookup: a string comparison instead.
+   */
+  connection?: object;
 }
 
 /** One entry of a user's device list. */
