@@ -44,6 +44,32 @@ describe("memory-codec", () => {
     expect(expiresAtOfHeld(encodeRecord(value))).toBe(Math.min(value.idleExpiresAt, value.absoluteExpiresAt));
   });
 
+  it("holds a touched session with a cookie lifetime and a device in the Q form: fields in the header, meta as text", () => {
+    const value = record({ version: 12, cookieMaxAge: 86_400_000, meta: { ip: "203.0.113.7", userAgent: "Mozilla/5.0 (X11; Linux x86_64)" } });
+    const held = encodeRecord(value);
+    expect(held.startsWith("Q")).toBe(true);
+    // header (1 + 6 times of 6 + two lengths of 2 + the userId mode) + the texts + the data's JSON, nothing else
+    expect(held.length).toBe(1 + 36 + 4 + 1 + "203.0.113.7".length + "Mozilla/5.0 (X11; Linux x86_64)".length + JSON.stringify(value.data).length);
+    expect(decodeRecord(held)).toStrictEqual(value);
+    for (const meta of [{}, { ip: "::1" }, { userAgent: "" }, { ip: "", userAgent: "x" }]) {
+      const only = record({ version: 1, meta });
+      expect(decodeRecord(encodeRecord(only))).toStrictEqual(only);
+    }
+  });
+
+  it.each([
+    ["a meta field other than ip and userAgent", record({ version: 1, meta: { ip: "::1", device: "phone" } as never })],
+    ["a meta value that is not a string", record({ version: 1, meta: { ip: 7 } as never })],
+    ["a userAgent too long for a 2-character length", record({ version: 1, meta: { userAgent: "u".repeat(0xffff) } })],
+    ["a cookieMaxAge equal to the null marker", record({ cookieMaxAge: 2 ** 48 - 1 })],
+    ["a negative cookieMaxAge", record({ cookieMaxAge: -5 })],
+    ["a version past 2^48", record({ version: 2 ** 48 })],
+  ])("keeps %s in the generic form, exactly", (_name, value) => {
+    const held = encodeRecord(value);
+    expect(held.startsWith("J")).toBe(true);
+    expect(decodeRecord(held)).toStrictEqual(value);
+  });
+
   it("keeps times it cannot pack (fractional, negative, past 2^48) in the generic form, exactly", () => {
     for (const value of [record({ touchedAt: now + 0.5 }), record({ createdAt: -1 }), record({ absoluteExpiresAt: 2 ** 48 })]) {
       const held = encodeRecord(value);

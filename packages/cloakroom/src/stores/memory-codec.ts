@@ -4,12 +4,19 @@
  * 16-byte box per time (epoch milliseconds are not small integers). Measured on Node 20 for a minimal `{ userId }`
  * session (bench:memory): the JSON of a positional array held ~120 characters; this form holds ~51.
  *
- * Packed form (every time a whole number of ms in [0, 2^48), i.e. until the year 10889):
- *   "P" + idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt as 6 characters each (base 256, big-endian; only
- *   code units 0–255, so the string stays one byte per character) + the JSON of `[data, userId, version,
- *   cookieMaxAge, meta]` with trailing defaults left out. Defaults: userId = `data.userId` when that is an own string
- *   (else null; the number 0 in the userId slot also means this), version 0, cookieMaxAge null, meta `{}`.
- * Any other record (a fractional, negative or non-finite time): "J" + the JSON of the full positional array.
+ * Every time is a whole number of ms in [0, 2^48) (until the year 10889), written as 6 characters (base 256,
+ * big-endian; code units 0–255 only, so the string stays one byte per character). Three forms:
+ * - "P" + idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt + the JSON of `[data]` or `[data, userId]`: a session
+ *   with version 0, no cookieMaxAge and no meta (the smallest; bench:memory's minimal session). userId is implied,
+ *   i.e. `data.userId` when that is an own string (else null), unless given.
+ * - "Q" + the four times, cookieMaxAge (the all-ones time for null) and version as 6 characters each, the lengths of
+ *   meta's ip and userAgent as 2 characters each (0xFFFF: absent), "0" (userId implied) or "1" (given), the ip and
+ *   userAgent texts, then the JSON of `data` or `[data, userId]`. Every other session a request writes (it has been
+ *   touched, or has a cookie lifetime or a device). Reading it parses only the data's JSON: JSON.parse costs by the
+ *   value it builds, and measured under callgrind the positional tail `[{"userId":"u1"},0,0,86400000,{"ip":"…"}]`
+ *   took 6.6k instructions, `{"userId":"u1"}` alone 2.8k; the texts are slices.
+ * - "J" + the JSON of the full positional array: anything else (a time that is fractional, negative or non-finite,
+ *   meta with other fields than ip and userAgent as strings).
  *
  * JSON rather than structuredClone: a copy in and a copy out (~0.9 + 0.7 µs against ~2 + 2 µs for a small record),
  * and a Date comes back as a string, as from every network store. JSON.parse defines own properties, so a data key
@@ -21,15 +28,25 @@ import type { SessionMeta, SessionRecord } from "../core/types.js";
 export type HeldRecord = string;
 
 const PACKED = "P";
+const FULL = "Q";
 const GENERIC = "J";
 const TIME_CHARS = 6;
 const HEADER = 1 + 4 * TIME_CHARS;
 const MAX_PACKED_TIME = 2 ** 48;
+/** The "Q" form's cookieMaxAge for `null`. */
+const NULL_TIME = MAX_PACKED_TIME - 1;
+const AT_COOKIE_MAX_AGE = HEADER;
+const AT_VERSION = AT_COOKIE_MAX_AGE + TIME_CHARS;
+const AT_IP_LENGTH = AT_VERSION + TIME_CHARS;
+const AT_AGENT_LENGTH = AT_IP_LENGTH + 2;
+const AT_USER_MODE = AT_AGENT_LENGTH + 2;
+const FULL_HEADER = AT_USER_MODE + 1;
+/** A meta text's length that means "absent" (and one past the longest text the "Q" form holds). */
+const ABSENT = 0xffff;
 const LOW = 2 ** 24;
-/** The userId slot's "same as data.userId" marker (a user id is a string or null, never a number). */
-const IMPLIED = 0;
 
-type Tail = [data: Record<string, unknown>, userId?: string | null | typeof IMPLIED, version?: number, cookieMaxAge?: number | null, meta?: SessionMeta];
+/** The "P" tail: `[data]` (userId implied) or `[data, userId]`. */
+type Tail = [data: Record<string, unknown>, userId?: string | null];
 type GenericTuple = [number, number, number, number, string | null, Record<string, unknown>, number | null, number, SessionMeta];
 
 function packable(time: number): boolean {
@@ -58,20 +75,24 @@ function readTime(held: HeldRecord, at: number): number {
   return high * LOW + low;
 }
 
-function packedTail(record: SessionRecord): Tail {
-  const tail: Tail = [
-    record.data,
-    record.userId === impliedUserId(record.data) ? IMPLIED : record.userId,
-    record.version,
-    record.cookieMaxAge,
-    record.meta,
-  ];
-  // Trailing defaults cost characters in every session: leave them out.
-  if (isEmpty(record.meta)) tail.length = 4;
-  if (tail.length === 4 && record.cookieMaxAge === null) tail.length = 3;
-  if (tail.length === 3 && record.version === 0) tail.length = 2;
-  if (tail.length === 2 && tail[1] === IMPLIED) tail.length = 1;
-  return tail;
+/** A meta text the "Q" form can hold: absent, or a string shorter than {@link ABSENT}. */
+function heldText(value: unknown): value is string | undefined {
+  return value === undefined || (typeof value === "string" && value.length < ABSENT);
+}
+
+/** Whether meta has only `ip` and `userAgent`, as strings (what the engine writes). */
+function plainMeta(meta: SessionMeta): boolean {
+  for (const key of Object.keys(meta)) if (key !== "ip" && key !== "userAgent") return false;
+  return heldText(meta.ip) && heldText(meta.userAgent);
+}
+
+function lengthChars(text: string | undefined): string {
+  const length = text === undefined ? ABSENT : text.length;
+  return String.fromCharCode(length >>> 8, length & 255);
+}
+
+function readLength(held: HeldRecord, at: number): number {
+  return (held.charCodeAt(at) << 8) | held.charCodeAt(at + 1);
 }
 
 /**
@@ -79,14 +100,35 @@ function packedTail(record: SessionRecord): Tail {
  * @throws {TypeError} when `record.data` is not JSON-serializable (a BigInt, a cycle)
  */
 export function encodeRecord(record: SessionRecord): HeldRecord {
-  const { idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt } = record;
+  const { idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt, cookieMaxAge, version, meta, data } = record;
+  const implied = record.userId === impliedUserId(data);
   let held: string;
-  if (packable(idleExpiresAt) && packable(absoluteExpiresAt) && packable(createdAt) && packable(touchedAt)) {
+  if (!(packable(idleExpiresAt) && packable(absoluteExpiresAt) && packable(createdAt) && packable(touchedAt))) {
+    held = generic(record);
+  } else if (version === 0 && cookieMaxAge === null && isEmpty(meta)) {
     const times = [...timeChars(idleExpiresAt), ...timeChars(absoluteExpiresAt), ...timeChars(createdAt), ...timeChars(touchedAt)];
-    held = PACKED + String.fromCharCode(...times) + JSON.stringify(packedTail(record));
+    held = PACKED + String.fromCharCode(...times) + JSON.stringify(implied ? [data] : [data, record.userId]);
+  } else if ((cookieMaxAge === null || (packable(cookieMaxAge) && cookieMaxAge !== NULL_TIME)) && packable(version) && plainMeta(meta)) {
+    const times = [
+      ...timeChars(idleExpiresAt),
+      ...timeChars(absoluteExpiresAt),
+      ...timeChars(createdAt),
+      ...timeChars(touchedAt),
+      ...timeChars(cookieMaxAge ?? NULL_TIME),
+      ...timeChars(version),
+    ];
+    const { ip, userAgent } = meta;
+    held =
+      FULL +
+      String.fromCharCode(...times) +
+      lengthChars(ip) +
+      lengthChars(userAgent) +
+      (implied ? "0" : "1") +
+      (ip ?? "") +
+      (userAgent ?? "") +
+      JSON.stringify(implied ? data : [data, record.userId]);
   } else {
-    const tuple: GenericTuple = [idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt, record.userId, record.data, record.cookieMaxAge, record.version, record.meta];
-    held = GENERIC + JSON.stringify(tuple);
+    held = generic(record);
   }
   // Concatenation and JSON.stringify return ropes (V8 ConsStrings) that hold more than their text; reading a
   // character flattens the string in place, and the next GC drops the rope.
@@ -94,9 +136,16 @@ export function encodeRecord(record: SessionRecord): HeldRecord {
   return held;
 }
 
+function generic(record: SessionRecord): string {
+  const tuple: GenericTuple = [record.idleExpiresAt, record.absoluteExpiresAt, record.createdAt, record.touchedAt, record.userId, record.data, record.cookieMaxAge, record.version, record.meta];
+  return GENERIC + JSON.stringify(tuple);
+}
+
 /** A fresh copy of the held record (every call parses anew: the caller owns what it gets). */
 export function decodeRecord(held: HeldRecord): SessionRecord {
-  if (held.charCodeAt(0) !== 80 /* "P" */) {
+  const form = held.charCodeAt(0);
+  if (form === 81 /* "Q" */) return decodeFull(held);
+  if (form !== 80 /* "P" */) {
     const [idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt, userId, data, cookieMaxAge, version, meta] =
       JSON.parse(held.slice(1)) as GenericTuple;
     // A NaN or infinite time comes back from JSON as null, which must still read as expired.
@@ -105,24 +154,53 @@ export function decodeRecord(held: HeldRecord): SessionRecord {
   // Indexed reads, not a destructuring with defaults: that runs the array iterator protocol on every read.
   const tail = JSON.parse(held.slice(HEADER)) as Tail;
   const data = tail[0];
-  const length = tail.length;
-  const userId = length > 1 ? (tail[1] as string | null | typeof IMPLIED) : IMPLIED;
   return {
-    userId: userId === IMPLIED ? impliedUserId(data) : userId,
+    userId: tail.length > 1 ? (tail[1] as string | null) : impliedUserId(data),
     data,
     createdAt: readTime(held, 1 + 2 * TIME_CHARS),
     touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
     idleExpiresAt: readTime(held, 1),
     absoluteExpiresAt: readTime(held, 1 + TIME_CHARS),
-    cookieMaxAge: length > 3 ? (tail[3] as number | null) : null,
-    version: length > 2 ? (tail[2] as number) : 0,
-    meta: length > 4 ? (tail[4] as SessionMeta) : {},
+    cookieMaxAge: null,
+    version: 0,
+    meta: {},
+  };
+}
+
+function decodeFull(held: HeldRecord): SessionRecord {
+  const ipLength = readLength(held, AT_IP_LENGTH);
+  const agentLength = readLength(held, AT_AGENT_LENGTH);
+  let at = FULL_HEADER;
+  const meta: SessionMeta = {};
+  if (ipLength !== ABSENT) {
+    meta.ip = held.slice(at, at + ipLength);
+    at += ipLength;
+  }
+  if (agentLength !== ABSENT) {
+    meta.userAgent = held.slice(at, at + agentLength);
+    at += agentLength;
+  }
+  const implied = held.charCodeAt(AT_USER_MODE) === 48; /* "0" */
+  const parsed = JSON.parse(held.slice(at)) as Record<string, unknown> | [Record<string, unknown>, string | null];
+  const data = implied ? (parsed as Record<string, unknown>) : (parsed as [Record<string, unknown>, string | null])[0];
+  const cookieMaxAge = readTime(held, AT_COOKIE_MAX_AGE);
+  return {
+    userId: implied ? impliedUserId(data) : (parsed as [Record<string, unknown>, string | null])[1],
+    data,
+    createdAt: readTime(held, 1 + 2 * TIME_CHARS),
+    touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
+    idleExpiresAt: readTime(held, 1),
+    absoluteExpiresAt: readTime(held, 1 + TIME_CHARS),
+    cookieMaxAge: cookieMaxAge === NULL_TIME ? null : cookieMaxAge,
+    version: readTime(held, AT_VERSION),
+    meta,
   };
 }
 
 /** `min(idleExpiresAt, absoluteExpiresAt)` of a held record, without parsing its JSON when packed. */
 export function expiresAtOfHeld(held: HeldRecord): number {
-  if (held.charCodeAt(0) !== 80 /* "P" */) {
+  const form = held.charCodeAt(0);
+  if (form !== 80 /* "P" */ && form !== 81 /* "Q" */) {
     const record = decodeRecord(held);
     return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
   }
