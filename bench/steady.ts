@@ -11,7 +11,7 @@
  * 588k on 2026-12-02). Here the count also says whether a major GC fell in the window (`--trace-gc-nvp`): one
  * costs 100–200M instructions, 25–50k per request over 4,000 requests, so a row with one is reported as such.
  *
- * Env: BENCH_STEADY_WARMUP (6000), BENCH_STEADY_COUNT (4000), BENCH_STEADY_CONNECTIONS (1: requests one at a time),
+ * Env: BENCH_TOUCH_AFTER (cloakroom's touchAfter in the servers, 1,700,000 ms here: see main()), BENCH_STEADY_WARMUP (6000), BENCH_STEADY_COUNT (4000), BENCH_STEADY_CONNECTIONS (1: requests one at a time),
  * BENCH_STEADY_KEEP=1 keeps the callgrind dumps (their directory is printed) for callgrind_annotate.
  * Needs valgrind (callgrind_control comes with it); without it the script says so and exits 0.
  */
@@ -113,6 +113,11 @@ async function main(): Promise<void> {
     return;
   }
   // The flags of bench:instructions (see there), and V8's GC trace on the server's stdout to spot a major GC.
+  // A request under callgrind takes ~50× its native wall time: stretch cloakroom's 60 s touch window to 28 min (below
+  // the 30 min idle timeout), so the counted requests are read-only, as they are at native speed (one touch per
+  // session-minute is one per ~300,000 requests there). Without it a touch fell every ~1,500 counted requests and each
+  // one sent the commit path back through the optimizing compiler: 10–15k per request of compiler work (2026-12-02).
+  process.env.BENCH_TOUCH_AFTER ??= "1700000";
   process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1 --trace-gc-nvp`.trim();
   const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;
   const rows: Row[] = [];

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { SECRET } from "./scenarios.js";
+import { SECRET, touchAfterOverride } from "./scenarios.js";
 
 /** The setups served here, by framework. */
 export const FASTIFY_SETUPS = ["fastify", "fastify-floor", "fastify-session", "cr-fastify"];
@@ -49,7 +49,7 @@ async function serveFastify(id: string): Promise<{ server: Server; close(): Prom
     app.addHook("onSend", (_request, _reply, payload, done) => done(null, payload));
   } else if (id === "cr-fastify") {
     const { MemoryStore } = await import("cloakroom");
-    await app.register((await load("cloakroom/fastify")).default as never, { secret: SECRET, store: new MemoryStore() });
+    await app.register((await load("cloakroom/fastify")).default as never, { secret: SECRET, store: new MemoryStore(), ...touchAfterOverride() });
   }
   const authless = id === "fastify" || id === "fastify-floor";
   const sessionOf = (request: object): Sess => (request as { session?: Sess }).session;
@@ -90,7 +90,7 @@ async function serveHono(id: string): Promise<{ server: Server; close(): Promise
   } else if (id === "cr-hono") {
     const { MemoryStore } = await import("cloakroom");
     const { session } = (await load("cloakroom/hono")) as unknown as { session: (o: object) => Parameters<typeof app.use>[0] };
-    app.use(session({ secret: SECRET, store: new MemoryStore() }));
+    app.use(session({ secret: SECRET, store: new MemoryStore(), ...touchAfterOverride() }));
   }
   const authless = id === "hono" || id === "hono-floor";
   app.post("/login", async (c) => {
