@@ -9,6 +9,7 @@ import type { CookieOptions } from "../core/cookie.js";
 import type { ClientFacts } from "../core/manager-helpers.js";
 import type { RequestContext, SessionManager } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
+import { underPathMatch } from "./cookie-path.js";
 import { createManager, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
 
@@ -37,7 +38,7 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
     done(error as Error);
     return;
   }
-  const cookieOf = common.cookieOf;
+  const { cookieOf, cookie: staticCookie } = common;
   // A decorator with a null default keeps one request shape (Fastify's advice): the hook only assigns it.
   fastify.decorateRequest("session", null as never);
   fastify.decorate("sessionManager", manager);
@@ -53,6 +54,12 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
     let loaded: PromiseSession | Promise<PromiseSession>;
     try {
       if (cookieOf !== undefined) context.cookie = cookieOf(request);
+      // Outside cookie.path, @fastify/session's answer: an empty object, no store lookup, no Set-Cookie.
+      if (!underPathMatch(request.raw.url ?? "/", (context.cookie ?? staticCookie).path ?? "/")) {
+        request.session = {} as FastifySession;
+        next();
+        return;
+      }
       loaded = manager.loadNow(context, PromiseSession.create);
     } catch (error) {
       next(error as Error);
@@ -72,7 +79,8 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
 
   fastify.addHook("onSend", (request, reply, payload, next) => {
     const session = request.session as FastifySession | null;
-    if (session === null || failed.has(session)) return next(null, payload);
+    // No session (a request outside cookie.path has a plain object), or one whose commit already failed.
+    if (!(session instanceof PromiseSession) || failed.has(session)) return next(null, payload);
     let plan;
     try {
       plan = manager.decide(session);

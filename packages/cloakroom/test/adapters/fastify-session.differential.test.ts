@@ -166,6 +166,33 @@ describe.each(LIBS)("%s", (lib) => {
     expect((await post(app, "/me", regenerated.cookie)).body).toEqual([null, 1]);
     expect((await post(app, "/regenerate-all", regenerated.cookie)).body).toEqual(["ok", []]);
   });
+  it("cookie.path: outside it request.session is an empty object and no cookie is set; /app/… is under /app, /application is not", async () => {
+    const probe: Route = async (s) => [typeof s.get === "function", typeof s.get === "function" ? (s.get("userId") ?? null) : Object.keys(s)];
+    const app = await appWith(lib, {
+      "/app/login": async (s) => (s.set("userId", "u1"), "in"),
+      "/app": probe,
+      "/app/me": probe,
+      "/application": probe,
+      "/ap": probe,
+      "/me": probe,
+    }, { cookie: { path: "/app" } });
+    const login = await post(app, "/app/login");
+    expect(login.lines[0]).toMatch(/; Path=\/app/);
+    const answers: Record<string, unknown> = {};
+    for (const path of ["/app", "/app/me", "/app/me?x=1", "/application", "/ap", "/me", "/me?next=/app"]) {
+      const { body, lines } = await post(app, path, login.cookie);
+      answers[path] = [body, lines];
+    }
+    expect(answers).toEqual({
+      "/app": [[true, "u1"], []],
+      "/app/me": [[true, "u1"], []],
+      "/app/me?x=1": [[true, "u1"], []],
+      "/application": [[false, []], []],
+      "/ap": [[false, []], []],
+      "/me": [[false, []], []],
+      "/me?next=/app": [[false, []], []],
+    });
+  });
 });
 
 describe("where cloakroom/fastify and @fastify/session differ by design", () => {
