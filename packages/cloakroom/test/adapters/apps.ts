@@ -9,6 +9,7 @@ import { serve } from "@hono/node-server";
 import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import session from "cloakroom/express";
 import cloakroom from "cloakroom/fastify";
 import { session as honoSession, type SessionEnv } from "cloakroom/hono";
@@ -131,6 +132,8 @@ async function startHono(config: Config): Promise<RunningApp> {
   const app = new Hono<SessionEnv>();
   const middleware = honoSession(config.session);
   app.use(middleware);
+  // Hono's default answers, without its console.error of the expected failures.
+  app.onError((error, c) => (error instanceof HTTPException ? error.getResponse() : c.text("error", 500)));
   for (const route of ROUTES) {
     app.on(route.method, config.paths(route), async (c) => {
       const [status, body] = await route.run(c.var.session as unknown as AnySession, c.req.param() as Record<string, string>, middleware.manager);

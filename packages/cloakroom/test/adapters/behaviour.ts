@@ -204,5 +204,19 @@ function describeCookiePath(framework: Framework): void {
       scope = "/";
       expect((await me(perRequest, cookie)).userId).toBe("carol");
     });
+
+    it.each([
+      ["throws", () => { throw new Error("boom"); }],
+      ["returns no object", () => null],
+    ])("a cookie function that %s fails the request (500), not the process", async (_, cookie) => {
+      const broken = await startApp(framework, { store: opened.store, cookie: cookie as () => never });
+      try {
+        const { response } = await call(broken, "GET", "/me");
+        expect(response.status).toBe(500);
+        expect(response.headers.getSetCookie()).toEqual([]);
+      } finally {
+        await broken.close();
+      }
+    });
   });
 }
