@@ -36,7 +36,10 @@ export interface HonoSessionOptions extends AdapterOptions<Context> {
 /** `c.var.session`: the same session class as cloakroom/fastify's. */
 export type HonoSession = PromiseSession & Partial<SessionData>;
 
-/** The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. */
+/**
+ * The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. It is unset outside
+ * `cookie.path` (as `req.session` under Express), which the default path `/` never is.
+ */
 export interface SessionEnv {
   Variables: { session: HonoSession };
 }
