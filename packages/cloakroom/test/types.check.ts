@@ -15,6 +15,12 @@ declare module "cloakroom" {
     typeTestCart: string[];
   }
 }
+// Code written for @fastify/session types its data through fastify's Session interface.
+declare module "fastify" {
+  interface Session {
+    typeTestTheme: "dark" | "light";
+  }
+}
 
 const app = express();
 app.use(session({ secret: "x".repeat(32), store: new MemoryStore(), cookie: { sameSite: "auto", secure: "auto", maxAge: 1000 } }));
@@ -74,6 +80,16 @@ fastify.get("/", async (request) => {
   const notPromise: Promise<void> = request.session.save(() => undefined);
   return [cart, done, id, devices, viaCallback, flags, notPromise, await request.session.save()];
 });
+fastify.get("/theme", async (request) => {
+  request.session.typeTestTheme = "dark";
+  // @ts-expect-error -- a key declared on fastify's Session keeps its type
+  request.session.typeTestTheme = 42;
+  request.session.options({ maxAge: 86_400_000 });
+  const store: SessionStore | object = request.sessionStore;
+  return [request.session.typeTestTheme, store];
+});
+// @fastify/session's option names
+void fastify.register(cloakroom, { secret: "x".repeat(32), cookieName: "sessionId", idGenerator: (request) => `${request.id}-${"x".repeat(16)}` });
 // @ts-expect-error -- secret is required
 void fastify.register(cloakroom, {});
 // cookie may be a function of the request

@@ -54,7 +54,7 @@ export interface ResolvedSessionOptions {
   /** The store as the app passed it (`req.sessionStore`). */
   store: SessionStore | LegacyStore | MemoryStore;
   proxy: boolean | undefined;
-  /** express-session's `cookie` given as a function of the request. */
+  /** express-session's `cookie` given as a function of the request, with the `name` option folded in (options.ts's `cookieOf`). */
   cookieOption: ((req: IncomingMessage) => CookieOptions) | undefined;
   name: string | undefined;
   /** The static cookie's path (a function's path is read per request). */
@@ -135,8 +135,7 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   if (options.unset !== undefined && options.unset !== "keep" && options.unset !== "destroy") {
     throw new TypeError("unset option must be \"destroy\" or \"keep\"");
   }
-  const { name, cookie: staticCookie, engine } = common;
-  const cookieOption = typeof options.cookie === "function" ? options.cookie : undefined;
+  const { name, cookie: staticCookie, engine, cookieOf: cookieOption } = common;
   const given = options.store ?? new MemoryStore();
   warnIfProcessLocal(given instanceof MemoryStore);
   if (options.secret === undefined) process.emitWarning("cloakroom/express: req.secret; provide secret option", "DeprecationWarning");

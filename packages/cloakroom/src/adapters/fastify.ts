@@ -3,20 +3,25 @@
  * (callbacks or Promises), the engine at `fastify.sessionManager`. The session is loaded in an `onRequest` hook and
  * committed in an `onSend` hook, before the headers go out: no response patching. All session logic lives in core/.
  */
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, Session } from "fastify";
 import fp from "fastify-plugin";
 import type { CookieOptions } from "../core/cookie.js";
 import type { ClientFacts } from "../core/manager-helpers.js";
 import type { RequestContext, SessionManager } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
-import { createManager, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
+import type { LegacyStore } from "../stores/legacy.js";
+import { underPathMatch } from "./cookie-path.js";
+import { fromFastifySessionOptions, type FastifySessionOptions } from "./fastify-options.js";
+import { createManager, resolveCommonOptions, resolveEngineStore } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
 
-/** Options: cloakroom/express's (the engine's, `secret`, `store`, `name`, `cookie` — an object or a function of the request —, `genid`), `secret` required. */
-export type FastifySessionOptions = AdapterOptions<FastifyRequest>;
 
-/** `request.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`/`isModified`/`isSaved`, lifecycle methods with a callback or a Promise. */
-export type FastifySession = PromiseSession & Partial<SessionData>;
+/**
+ * `request.session`: data as properties, @fastify/session's `get`/`set`/`sessionId`/`isModified`/`isSaved`/`options`,
+ * lifecycle methods with a callback or a Promise. Data keys are typed from cloakroom's `SessionData` and, for code
+ * written for @fastify/session, from fastify's `Session` (both by declaration merging).
+ */
+export type FastifySession = PromiseSession & Partial<SessionData> & Partial<Session>;
 
 /** The client's address for a new record's meta (the User-Agent is in the context): `request.ip` honours `trustProxy`. */
 function clientOf(request: unknown): ClientFacts {
@@ -29,18 +34,23 @@ const failed = new WeakSet<object>();
 const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, done) => {
   let manager: SessionManager;
   let common: ReturnType<typeof resolveCommonOptions>;
+  let given: SessionStore | LegacyStore;
   try {
-    common = resolveCommonOptions(options);
+    const read = fromFastifySessionOptions(options);
+    common = resolveCommonOptions(read.options, read.ownKeys);
     const { store, hashKeys } = resolveEngineStore(options.store, common.engine, common.cookie);
     manager = createManager(common, { secret: options.secret, store, hashKeys, client: clientOf });
+    given = options.store ?? store;
   } catch (error) {
     done(error as Error);
     return;
   }
-  const cookieOf = common.cookieOf;
+  const { cookieOf, cookie: staticCookie } = common;
   // A decorator with a null default keeps one request shape (Fastify's advice): the hook only assigns it.
   fastify.decorateRequest("session", null as never);
   fastify.decorate("sessionManager", manager);
+  // @fastify/session's `request.sessionStore`: the store as given, on the prototype (nothing per request).
+  fastify.decorateRequest("sessionStore", { getter: () => given });
 
   fastify.addHook("onRequest", (request, _reply, next) => {
     const context: RequestContext = {
@@ -53,6 +63,12 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
     let loaded: PromiseSession | Promise<PromiseSession>;
     try {
       if (cookieOf !== undefined) context.cookie = cookieOf(request);
+      // Outside cookie.path, @fastify/session's answer: an empty object, no store lookup, no Set-Cookie.
+      if (!underPathMatch(request.raw.url ?? "/", (context.cookie ?? staticCookie).path ?? "/")) {
+        request.session = {} as FastifySession;
+        next();
+        return;
+      }
       loaded = manager.loadNow(context, PromiseSession.create);
     } catch (error) {
       next(error as Error);
@@ -72,7 +88,8 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
 
   fastify.addHook("onSend", (request, reply, payload, next) => {
     const session = request.session as FastifySession | null;
-    if (session === null || failed.has(session)) return next(null, payload);
+    // No session (a request outside cookie.path has a plain object), or one whose commit already failed.
+    if (!(session instanceof PromiseSession) || failed.has(session)) return next(null, payload);
     let plan;
     try {
       plan = manager.decide(session);
@@ -122,12 +139,17 @@ function applyCookie(reply: FastifyReply, line: string | null): void {
 const cloakroom = fp(plugin, { fastify: "5.x", name: "cloakroom" });
 export default cloakroom;
 export { cloakroom, PromiseSession as Session };
-export type { CookieOptions, SessionStore, SessionManager, FastifyInstance };
+export type { CookieOptions, SessionStore, SessionManager, FastifyInstance, FastifySessionOptions };
 
 declare module "fastify" {
+  /** @fastify/session's place for session data types (`declare module "fastify" { interface Session { … } }`). */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface so users can merge into it
+  interface Session {}
   interface FastifyRequest {
     /** The session (cloakroom/fastify). Data keys come from `SessionData` (declaration merging). */
     session: FastifySession;
+    /** The `store` option as given (the default MemoryStore when none was), as @fastify/session's `request.sessionStore`. */
+    readonly sessionStore: SessionStore | LegacyStore;
   }
   interface FastifyInstance {
     /** The engine: list and revoke a user's sessions (`listUserSessions`, `revokeUserSessions`). */

@@ -11,6 +11,7 @@ import { SessionStoreUnavailableError } from "../core/errors.js";
 import type { ClientFacts } from "../core/manager-helpers.js";
 import type { RequestContext, SessionManager } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
+import { underPathPrefix } from "./cookie-path.js";
 import { createManager, forwardedHttps, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
 import { clientAddress, compileTrust, trustsNobody, trustsPeer, type TrustProxy } from "./trust-proxy.js";
@@ -35,7 +36,10 @@ export interface HonoSessionOptions extends AdapterOptions<Context> {
 /** `c.var.session`: the same session class as cloakroom/fastify's. */
 export type HonoSession = PromiseSession & Partial<SessionData>;
 
-/** The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. */
+/**
+ * The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. It is unset outside
+ * `cookie.path` (as `req.session` under Express), which the default path `/` never is.
+ */
 export interface SessionEnv {
   Variables: { session: HonoSession };
 }
@@ -71,10 +75,13 @@ export function session(options: HonoSessionOptions): SessionMiddleware {
   const manager = createManager(common, { secret: options.secret, store, hashKeys, client: clientOf });
   // Whether X-Forwarded-Proto counts: always, never, or when the socket's peer is a trusted proxy.
   const proxy: boolean | null = options.proxy ?? (trustsNobody(trust) ? false : null);
-  const cookieOf = common.cookieOf;
+  const { cookieOf, cookie: staticCookie } = common;
 
   const middleware = async function cloakroomSession(c: Context<SessionEnv>, next: () => Promise<void>): Promise<void> {
     const incoming = incomingOf(c);
+    const cookie = cookieOf === undefined ? undefined : cookieOf(c);
+    // Outside cookie.path, express-session's answer: no session (c.var.session unset), no store lookup, no Set-Cookie.
+    if (!underPathPrefix(incoming?.url ?? c.req.url, (cookie ?? staticCookie).path ?? "/")) return next();
     const headers = incoming?.headers;
     const context: RequestContext = {
       cookieHeader: headers ? headers.cookie : c.req.header("cookie"),
@@ -83,7 +90,7 @@ export function session(options: HonoSessionOptions): SessionMiddleware {
         (incoming ? (incoming.socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
       userAgent: headers ? headers["user-agent"] : c.req.header("user-agent"),
       request: c,
-      cookie: cookieOf === undefined ? undefined : cookieOf(c),
+      cookie,
     };
     let loaded: PromiseSession | Promise<PromiseSession> = manager.loadNow(context, PromiseSession.create);
     try {

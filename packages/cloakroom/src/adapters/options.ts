@@ -25,7 +25,8 @@ export interface AdapterOptions<Request> extends EngineOptions {
   name?: string;
   /**
    * Cookie attributes (see {@link CookieOptions} for the defaults), or a function of the request returning them,
-   * called once per request (express-session 1.19's form; the `name` option still names the cookie).
+   * called once per request (express-session 1.19's form; the `name` option still names the cookie). A request
+   * outside `path` gets no session and no cookie (each adapter's rule: cookie-path.ts).
    */
   cookie?: CookieOptions | ((request: Request) => CookieOptions);
   /** Make the ticket yourself, from the request (express-session's genid). Entropy is then your responsibility. */

@@ -27,6 +27,15 @@ function settle(promise: Promise<void>, callback: SessionCallback | undefined): 
   return undefined;
 }
 
+/**
+ * The cookie attributes `options()` takes, in the order they are applied: `maxAge` after `expires`, so that it wins
+ * when both are given (@fastify/session's rule).
+ */
+const COOKIE_ATTRIBUTES = ["expires", "maxAge", "httpOnly", "secure", "path", "domain", "sameSite", "partitioned", "priority"] as const;
+
+/** What `options()` accepts: the cookie attributes (`maxAge` in ms), any other key ignored. */
+export type SessionCookieOptions = { [K in (typeof COOKIE_ATTRIBUTES)[number]]?: unknown } & Record<string, unknown>;
+
 /** A session of the Fastify and Hono adapters. */
 export class PromiseSession extends Session {
   /** The engine's factory (SessionManager.loadNow's `create`). */
@@ -62,6 +71,19 @@ export class PromiseSession extends Session {
   isModified(): boolean {
     const state = Session.stateOf(this);
     return diffData(this, state.snapshot, state.reserved).changed;
+  }
+
+  /**
+   * Change this session's cookie attributes from here on (@fastify/session's `options(opts)`, e.g. a "remember me"
+   * login: `request.session.options({ maxAge: 30 * 86_400_000 })`). `maxAge` is in milliseconds, as @fastify/session
+   * 11 applies it; `secure: "auto"` and keys that are not cookie attributes are ignored.
+   */
+  options(opts: SessionCookieOptions): void {
+    const cookie = this.cookie as unknown as Record<string, unknown>;
+    for (const key of COOKIE_ATTRIBUTES) {
+      const value = opts[key];
+      if (value !== undefined && !(key === "secure" && value === "auto")) cookie[key] = value;
+    }
   }
 
   /**

@@ -9,9 +9,11 @@ import { serve } from "@hono/node-server";
 import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import session from "cloakroom/express";
 import cloakroom from "cloakroom/fastify";
 import { session as honoSession, type SessionEnv } from "cloakroom/hono";
+import type { CookieOptions } from "../../src/core/cookie.js";
 import type { SessionManager } from "../../src/core/manager.js";
 import type { SessionStore } from "../../src/core/types.js";
 
@@ -20,7 +22,10 @@ export const FRAMEWORKS: Framework[] = ["express", "fastify", "hono"];
 
 export const SECRET = "adapter-behaviour-secret-0123456789abcdef";
 
-/** What every framework's session offers the routes. */
+/**
+ * What every framework's session offers the routes; outside cookie.path there is none: `undefined` on Express and
+ * Hono, an empty object on Fastify (as @fastify/session), so only /me and /has-session are called there.
+ */
 type AnySession = Record<string, unknown> & { destroy(): Promise<void> };
 type Answer = [status: number, body: string | object];
 interface Route {
@@ -32,7 +37,8 @@ interface Route {
 const ROUTES: Route[] = [
   { method: "POST", path: "/login/:user", run: async (s, p) => ((s.userId = p.user), [200, "Logged in"]) },
   { method: "GET", path: "/dashboard", run: async (s) => (s.userId ? [200, "Protected route"] : [401, "Not authenticated"]) },
-  { method: "GET", path: "/me", run: async (s) => [200, { userId: s.userId ?? null, keys: Object.keys(s).filter((k) => k !== "cookie").sort() }] },
+  { method: "GET", path: "/me", run: async (s) => [200, { userId: s?.userId ?? null, keys: s ? Object.keys(s).filter((k) => k !== "cookie").sort() : [] }] },
+  { method: "GET", path: "/has-session", run: async (s) => [200, typeof s?.destroy === "function" ? "session" : "none"] },
   {
     method: "POST",
     path: "/set/:key",
@@ -57,22 +63,36 @@ export interface RunningApp {
 export interface AppOptions {
   store: SessionStore;
   secret?: string;
+  /** The cookie option: attributes, or a function of the framework's request. */
+  cookie?: CookieOptions | ((request: unknown) => CookieOptions);
+  /** The engine's clock. */
+  now?: () => number;
+  rolling?: boolean;
+  /** Prefixes the routes are served under as well as at the root (`["/app"]`: `/app/me` beside `/me`). */
+  mounts?: string[];
+}
+
+/** The options every adapter gets, and the paths each route is served at. */
+interface Config {
+  session: { secret: string; store: SessionStore; cookie?: AppOptions["cookie"]; now?: () => number; rolling?: boolean };
+  paths: (route: Route) => string[];
 }
 
 /** Start the app on `framework` with a cloakroom session on `store`. */
 export function startApp(framework: Framework, options: AppOptions): Promise<RunningApp> {
-  const config = { secret: options.secret ?? SECRET, store: options.store };
+  const { mounts = [], secret = SECRET, ...rest } = options;
+  const config: Config = { session: { secret, ...rest }, paths: (route) => ["", ...mounts].map((mount) => `${mount}${route.path}`) };
   if (framework === "express") return startExpress(config);
   if (framework === "fastify") return startFastify(config);
   return startHono(config);
 }
 
-async function startExpress(config: Required<AppOptions>): Promise<RunningApp> {
+async function startExpress(config: Config): Promise<RunningApp> {
   const app = express();
-  const middleware = session(config);
+  const middleware = session(config.session);
   app.use(middleware);
   for (const route of ROUTES) {
-    app[route.method === "GET" ? "get" : "post"](route.path, async (req, res) => {
+    app[route.method === "GET" ? "get" : "post"](config.paths(route), async (req, res) => {
       const [status, body] = await route.run(req.session as unknown as AnySession, req.params as Record<string, string>, middleware.manager);
       res.status(status);
       if (typeof body === "string") res.send(body);
@@ -88,30 +108,34 @@ async function startExpress(config: Required<AppOptions>): Promise<RunningApp> {
   return { url: urlOf(server), manager: middleware.manager, close: () => closeServer(server) };
 }
 
-async function startFastify(config: Required<AppOptions>): Promise<RunningApp> {
+async function startFastify(config: Config): Promise<RunningApp> {
   const app = Fastify();
-  await app.register(cloakroom, config);
+  await app.register(cloakroom, config.session);
   for (const route of ROUTES) {
-    app.route({
-      method: route.method,
-      url: route.path,
-      handler: async (request, reply) => {
-        const [status, body] = await route.run(request.session as unknown as AnySession, request.params as Record<string, string>, app.sessionManager);
-        reply.code(status);
-        return body;
-      },
-    });
+    for (const url of config.paths(route)) {
+      app.route({
+        method: route.method,
+        url,
+        handler: async (request, reply) => {
+          const [status, body] = await route.run(request.session as unknown as AnySession, request.params as Record<string, string>, app.sessionManager);
+          reply.code(status);
+          return body;
+        },
+      });
+    }
   }
   await app.listen({ port: 0, host: "127.0.0.1" });
   return { url: urlOf(app.server), manager: app.sessionManager, close: () => app.close() };
 }
 
-async function startHono(config: Required<AppOptions>): Promise<RunningApp> {
+async function startHono(config: Config): Promise<RunningApp> {
   const app = new Hono<SessionEnv>();
-  const middleware = honoSession(config);
+  const middleware = honoSession(config.session);
   app.use(middleware);
+  // Hono's default answers, without its console.error of the expected failures.
+  app.onError((error, c) => (error instanceof HTTPException ? error.getResponse() : c.text("error", 500)));
   for (const route of ROUTES) {
-    app.on(route.method, route.path, async (c) => {
+    app.on(route.method, config.paths(route), async (c) => {
       const [status, body] = await route.run(c.var.session as unknown as AnySession, c.req.param() as Record<string, string>, middleware.manager);
       return typeof body === "string" ? c.text(body, status as 200) : c.json(body, status as 200);
     });

@@ -9,8 +9,8 @@ import { call, sessionCookieOf, startApp, type Framework, type RunningApp } from
 const UNKNOWN_TICKET = "sid=s%3AunknownTicket000000000000000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 /** Log `user` in and return the session cookie (`sid=…`). */
-async function login(app: RunningApp, user: string, cookie?: string): Promise<string> {
-  const { response, text } = await call(app, "POST", `/login/${user}`, cookie);
+async function login(app: RunningApp, user: string, cookie?: string, mount = ""): Promise<string> {
+  const { response, text } = await call(app, "POST", `${mount}/login/${user}`, cookie);
   expect([response.status, text]).toEqual([200, "Logged in"]);
   const set = sessionCookieOf(response);
   if (!set) throw new Error("login set no session cookie");
@@ -21,8 +21,8 @@ async function dashboardStatus(app: RunningApp, cookie: string): Promise<number>
   return (await call(app, "GET", "/dashboard", cookie)).response.status;
 }
 
-async function me(app: RunningApp, cookie?: string): Promise<{ userId: string | null; keys: string[] }> {
-  const { response, text } = await call(app, "GET", "/me", cookie);
+async function me(app: RunningApp, cookie?: string, path = "/me"): Promise<{ userId: string | null; keys: string[] }> {
+  const { response, text } = await call(app, "GET", path, cookie);
   expect(response.status).toBe(200);
   return JSON.parse(text) as { userId: string | null; keys: string[] };
 }
@@ -106,6 +106,8 @@ export async function describeAdapterBehaviour(framework: Framework): Promise<vo
     });
   }
 
+  describeCookiePath(framework);
+
   describe(`cloakroom/${framework} when the store is down`, () => {
     let live: OpenedStore;
     let dead: OpenedStore;
@@ -135,6 +137,86 @@ export async function describeAdapterBehaviour(framework: Framework): Promise<vo
       const { response } = await call(deadApp, "POST", "/login/judy");
       expect(response.status).toBe(503);
       expect(response.headers.getSetCookie()).toEqual([]);
+    });
+  });
+}
+
+/**
+ * Whether `/application` lies under cookie.path `/app`: express-session's string prefix says yes (cloakroom/express
+ * and /hono follow it), @fastify/session's RFC 6265 path-match says no (cloakroom/fastify follows it).
+ */
+const PREFIX_IS_UNDER: Record<Framework, boolean> = { express: true, fastify: false, hono: true };
+
+/** The session is scoped to cookie.path, given as an object or as a function of the request (read per request). */
+function describeCookiePath(framework: Framework): void {
+  describe(`cloakroom/${framework} with cookie.path "/app"`, () => {
+    let opened: OpenedStore;
+    let app: RunningApp;
+    let perRequest: RunningApp;
+    let clock = Date.now();
+    let scope = "/app";
+    beforeAll(async () => {
+      opened = await BACKENDS[0]!.open();
+      const common = { store: opened.store, now: () => clock, rolling: true, mounts: ["/app", "/application", "/ap"] };
+      app = await startApp(framework, { ...common, cookie: { path: "/app" } });
+      perRequest = await startApp(framework, { ...common, cookie: () => ({ path: scope }) });
+    });
+    afterAll(async () => {
+      await Promise.all([app?.close(), perRequest?.close()]);
+      await opened?.close();
+    });
+
+    it("a request outside the path has no session and no Set-Cookie, and the session it sends is not touched", async () => {
+      const cookie = await login(app, "alice", undefined, "/app");
+      const [before] = await app.manager.listUserSessions("alice");
+      clock += 10 * 60_000; // past the touch window: a request under the path would touch the record
+      for (const path of ["/me", "/ap/me", "/me?next=/app/me"]) {
+        const { response, text } = await call(app, "GET", path, cookie);
+        expect([path, response.status, JSON.parse(text)]).toEqual([path, 200, { userId: null, keys: [] }]);
+        expect(response.headers.getSetCookie()).toEqual([]);
+      }
+      expect((await call(app, "GET", "/has-session", cookie)).text).toBe("none");
+      expect((await app.manager.listUserSessions("alice"))[0]!.touchedAt).toBe(before!.touchedAt);
+      const inside = await call(app, "GET", "/app/me", cookie);
+      expect(JSON.parse(inside.text)).toEqual({ userId: "alice", keys: ["userId"] });
+      expect(sessionCookieOf(inside.response)).toBe(cookie); // rolling: the cookie is sent again, under the path
+      expect(inside.response.headers.getSetCookie()[0]).toMatch(/; Path=\/app;/);
+      expect((await app.manager.listUserSessions("alice"))[0]!.touchedAt).toBe(clock);
+    });
+
+    it.each([
+      ["/app/me", true],
+      ["/app/me?x=1", true],
+      ["/application/me", PREFIX_IS_UNDER[framework]],
+      ["/ap/me", false],
+      ["/me", false],
+    ])("%s is under the path: %s", async (path, under) => {
+      const cookie = await login(app, "bob", undefined, "/app");
+      expect((await me(app, cookie, path)).userId).toBe(under ? "bob" : null);
+      expect((await call(app, "GET", path.replace("/me", "/has-session"), cookie)).text).toBe(under ? "session" : "none");
+    });
+
+    it("a cookie given as a function of the request: its path is read on every request", async () => {
+      scope = "/app";
+      const cookie = await login(perRequest, "carol", undefined, "/app");
+      expect((await me(perRequest, cookie)).userId).toBe(null);
+      expect((await me(perRequest, cookie, "/app/me")).userId).toBe("carol");
+      scope = "/";
+      expect((await me(perRequest, cookie)).userId).toBe("carol");
+    });
+
+    it.each([
+      ["throws", () => { throw new Error("boom"); }],
+      ["returns no object", () => null],
+    ])("a cookie function that %s fails the request (500), not the process", async (_, cookie) => {
+      const broken = await startApp(framework, { store: opened.store, cookie: cookie as () => never });
+      try {
+        const { response } = await call(broken, "GET", "/me");
+        expect(response.status).toBe(500);
+        expect(response.headers.getSetCookie()).toEqual([]);
+      } finally {
+        await broken.close();
+      }
     });
   });
 }

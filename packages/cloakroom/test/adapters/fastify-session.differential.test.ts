@@ -1,6 +1,8 @@
 /**
  * cloakroom/fastify against @fastify/session 11 (with @fastify/cookie), the same routes on both: the callback forms
- * of regenerate/destroy/reload/save, `isModified()` and `isSaved()`.
+ * of regenerate/destroy/reload/save, `isModified()` and `isSaved()`, `options()`, the session scoped to cookie.path,
+ * its cookie rules (maxAge over expires, SameSite=None over HTTP), `cookieName`/`idGenerator`, and its stored sessions
+ * read by cloakroom/fastify.
  * Where the two differ by design (a new session's `sessionId` before it is stored, `reload()` of a session never
  * stored, destroy() leaving `request.session` in place), the test says so and checks each side's own answer.
  */
@@ -165,6 +167,98 @@ describe.each(LIBS)("%s", (lib) => {
     expect((await post(app, "/me", cookie)).body).toEqual([null, null]);
     expect((await post(app, "/me", regenerated.cookie)).body).toEqual([null, 1]);
     expect((await post(app, "/regenerate-all", regenerated.cookie)).body).toEqual(["ok", []]);
+  });
+  it("cookie.path: outside it request.session is an empty object and no cookie is set; /app/… is under /app, /application is not", async () => {
+    const probe: Route = async (s) => [typeof s.get === "function", typeof s.get === "function" ? (s.get("userId") ?? null) : Object.keys(s)];
+    const app = await appWith(lib, {
+      "/app/login": async (s) => (s.set("userId", "u1"), "in"),
+      "/app": probe,
+      "/app/me": probe,
+      "/application": probe,
+      "/ap": probe,
+      "/me": probe,
+    }, { cookie: { path: "/app" } });
+    const login = await post(app, "/app/login");
+    expect(login.lines[0]).toMatch(/; Path=\/app/);
+    const answers: Record<string, unknown> = {};
+    for (const path of ["/app", "/app/me", "/app/me?x=1", "/application", "/ap", "/me", "/me?next=/app"]) {
+      const { body, lines } = await post(app, path, login.cookie);
+      answers[path] = [body, lines];
+    }
+    expect(answers).toEqual({
+      "/app": [[true, "u1"], []],
+      "/app/me": [[true, "u1"], []],
+      "/app/me?x=1": [[true, "u1"], []],
+      "/application": [[false, []], []],
+      "/ap": [[false, []], []],
+      "/me": [[false, []], []],
+      "/me?next=/app": [[false, []], []],
+    });
+  });
+  /** The Set-Cookie line of a login on an app with these options (@fastify/session's cookie name "sid" on both). */
+  async function loginLine(options: Record<string, unknown>, route: Route = async (s) => (s.set("userId", "u1"), "in")): Promise<string> {
+    const { lines } = await post(await appWith(lib, { "/login": route }, options), "/login");
+    expect(lines).toHaveLength(1);
+    return lines[0]!;
+  }
+  /** The ms from now to a line's Expires attribute, or null when it has none. */
+  const expiresIn = (line: string): number | null => {
+    const expires = /; Expires=([^;]+)/i.exec(line)?.[1];
+    return expires === undefined ? null : Date.parse(expires) - Date.now();
+  };
+  const HOUR = 3_600_000;
+
+  it.each([
+    ["maxAge first", { maxAge: HOUR, expires: new Date("2099-01-01T00:00:00Z") }],
+    ["expires first", { expires: new Date("2099-01-01T00:00:00Z"), maxAge: HOUR }],
+  ])("cookie.maxAge and cookie.expires both given (%s): maxAge decides the expiry", async (_, cookie) => {
+    const line = await loginLine({ cookie });
+    expect(expiresIn(line)).toBeGreaterThan(HOUR / 2);
+    expect(expiresIn(line)).toBeLessThan(2 * HOUR);
+  });
+
+  it("cookie.sameSite \"none\" with secure \"auto\" over HTTP: SameSite=Lax and no Secure (a browser refuses None without Secure)", async () => {
+    const line = await loginLine({ cookie: { secure: "auto", sameSite: "none" } });
+    expect(line).toMatch(/; SameSite=Lax/i);
+    expect(line).not.toMatch(/; Secure/i);
+  });
+
+  it("options({ maxAge }) makes this session's cookie persistent (ms, as @fastify/session 11 applies it); without it the cookie is a browser-session one", async () => {
+    const remembered = await loginLine({}, async (s) => {
+      s.set("userId", "u1");
+      (s as unknown as { options(o: object): void }).options({ maxAge: HOUR });
+      return "in";
+    });
+    expect(expiresIn(remembered)).toBeGreaterThan(HOUR / 2);
+    expect(expiresIn(remembered)).toBeLessThan(2 * HOUR);
+    expect(expiresIn(await loginLine({}))).toBeNull();
+  });
+
+  it("cookieName and idGenerator(request) name the cookie and make the id", async () => {
+    const app = await appWith(lib, { "/login": async (s) => (s.set("userId", "u1"), "in"), "/me": async (s) => s.get("userId") ?? null }, {
+      cookieName: "fsid",
+      idGenerator: (request: FastifyRequest) => `generated-${request.headers["x-seed"] ?? "none"}-0123456789`,
+    });
+    const login = await app.inject({ method: "POST", url: "/login", headers: { "x-seed": "7" } });
+    const line = ([] as string[]).concat((login.headers["set-cookie"] as string | string[]) ?? [])[0]!;
+    expect(line).toMatch(/^fsid=(s%3A)?generated-7-0123456789\./);
+    const me = await app.inject({ method: "POST", url: "/me", headers: { cookie: line.split(";")[0]! } });
+    expect(JSON.parse(me.body)).toBe("u1");
+  });
+});
+
+describe("from @fastify/session to cloakroom/fastify", () => {
+  it("a session @fastify/session stored (cookiePrefix \"s:\", an express-session store) is read by cloakroom/fastify on the same store and secret", async () => {
+    const store = new JsonStore();
+    const routes: Record<string, Route> = {
+      "/login": async (s) => (s.set("userId", "u1"), s.set("cart", 1), "in"),
+      "/me": async (s) => [s.get("userId") ?? null, s.get("cart") ?? null],
+    };
+    const theirs = await appWith("@fastify/session", routes, { store, cookiePrefix: "s:" });
+    const ours = await appWith("cloakroom", routes, { store, cookiePrefix: "s:" });
+    const { cookie } = await post(theirs, "/login");
+    expect(cookie).toMatch(/^sid=s%3A/);
+    expect((await post(ours, "/me", cookie)).body).toEqual(["u1", 1]);
   });
 });
 

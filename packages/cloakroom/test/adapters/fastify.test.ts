@@ -179,17 +179,22 @@ describe("cloakroom/fastify", () => {
     expect(JSON.parse(me.body).userId).toBe("u1");
   });
 
-  it("a cookie function that throws or returns no object fails the request (500), not the process", async () => {
-    const throwing = await build({ cookie: () => { throw new Error("boom"); } });
-    expect((await throwing.inject({ url: "/me" })).statusCode).toBe(500);
-    const empty = await build({ cookie: (() => null) as never });
-    expect((await empty.inject({ url: "/me" })).statusCode).toBe(500);
+  it("request.sessionStore is the store option as given, the default MemoryStore without one", async () => {
+    const store = new MemoryStore();
+    const probe = (app: FastifyInstance): void => void app.get("/store", async (request) => ({ given: request.sessionStore === store, memory: request.sessionStore instanceof MemoryStore }));
+    const withStore = await build({ store }, {}, probe);
+    expect(JSON.parse((await withStore.inject({ url: "/store" })).body)).toEqual({ given: true, memory: true });
+    const withDefault = await build({}, {}, probe);
+    expect(JSON.parse((await withDefault.inject({ url: "/store" })).body)).toEqual({ given: false, memory: true });
   });
 
   it.each([
     [{ secret: undefined }, /secret/],
     [{ genid: "x" }, /genid option must be a function/],
     [{ store: { get: 1 } }, /store option/],
+    [{ cookiePrefix: "" }, /cookiePrefix option is not supported/],
+    [{ algorithm: "sha512" }, /algorithm option is not supported/],
+    [{ secret: { sign: (v: string) => v, unsign: (v: string) => ({ valid: true, value: v }) } }, /custom signer is not supported/],
   ])("refuses %j at register time", async (bad, message) => {
     const app = Fastify();
     apps.push(app);
