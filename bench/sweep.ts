@@ -9,7 +9,7 @@
  * TOAST and indexes).
  * Env: BENCH_SWEEP_SESSIONS, BENCH_SWEEP_STORES (default cr-memory,cr-sqlite,cr-postgres).
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { PerformanceObserver, constants, monitorEventLoopDelay, type PerformanceEntry } from "node:perf_hooks";
 import pg from "pg";
 import { detectServices } from "./lib/processes.js";
 import { markdownTable, writeSection } from "./lib/report.js";
@@ -49,26 +49,82 @@ interface StallReport {
   seconds: number;
   worstStallMs: number;
   p99DelayMs: number;
+  /** The longest single GC pause (any kind) during the work, and its kind. */
+  longestGcMs: number;
+  longestGcKind: string;
+  /** GC pauses (all kinds) that started inside the worst stall, summed: how much of that stall was the collector. */
+  gcInWorstStallMs: number;
+  majorGcs: number;
+  /** This process's CPU time (all threads) over the wall time: well under 1 means it was waiting for a core. */
+  cpuShare: number;
 }
 
-/** Run `work` while watching the event loop. */
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weak callbacks",
+};
+
+/**
+ * Run `work` while watching the event loop, and the garbage collector through perf_hooks' "gc" entries (the main
+ * thread's pauses, as `--trace-gc` prints them), so a stall can be told apart from a collection.
+ */
 async function watchLoop<T>(work: () => Promise<T>): Promise<StallReport & { value: T }> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const pauses: { start: number; duration: number; kind: string }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1] ?? "other";
+      pauses.push({ start: entry.startTime, duration: entry.duration, kind });
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
   let last = performance.now();
   let worst = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - 1);
+  let worstFrom = last;
+  const note = (now: number): void => {
+    if (now - last - 1 > worst) {
+      worst = now - last - 1;
+      worstFrom = last;
+    }
     last = now;
-  }, 1);
+  };
+  const ticker = setInterval(() => note(performance.now()), 1);
   histogram.enable();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const value = await work();
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
+  const { user, system } = process.cpuUsage(cpu);
   histogram.disable();
   clearInterval(ticker);
-  worst = Math.max(worst, performance.now() - last - 1);
-  return { value, seconds, worstStallMs: Math.max(0, worst), p99DelayMs: Math.max(0, histogram.percentile(99) / 1e6 - 1) };
+  note(ended);
+  await new Promise((resolve) => setImmediate(resolve)); // let the observer hear of the last collections
+  observer.disconnect();
+  const during = pauses.filter((p) => p.start >= started && p.start <= ended);
+  const longest = during.reduce((a, b) => (b.duration > a.duration ? b : a), { start: 0, duration: 0, kind: "—" });
+  const inWorst = during.filter((p) => p.start >= worstFrom && p.start <= worstFrom + worst + 1);
+  return {
+    value,
+    seconds: (ended - started) / 1000,
+    worstStallMs: Math.max(0, worst),
+    p99DelayMs: Math.max(0, histogram.percentile(99) / 1e6 - 1),
+    longestGcMs: longest.duration,
+    longestGcKind: longest.kind,
+    gcInWorstStallMs: inWorst.reduce((sum, p) => sum + p.duration, 0),
+    majorGcs: during.filter((p) => p.kind === "major").length,
+    cpuShare: (user + system) / 1000 / (ended - started),
+  };
+}
+
+/** The table's GC and CPU cells of one measurement. */
+function gcCells(report: StallReport): string[] {
+  return [
+    report.longestGcMs > 0 ? `${report.longestGcMs.toFixed(1)} ms (${report.longestGcKind}; ${report.majorGcs} major)` : "none",
+    `${report.gcInWorstStallMs.toFixed(1)} ms`,
+    report.cpuShare.toFixed(2),
+  ];
 }
 
 /** Multiply the one row already in the table to `count` rows, with fresh keys and users. */
@@ -128,7 +184,7 @@ async function measureStore(id: string): Promise<string[]> {
     });
     const reads = await reading;
     const readRate = reads / report.seconds;
-    console.log(`  ${id}: removed ${report.value} in ${report.seconds.toFixed(2)} s, worst stall ${report.worstStallMs.toFixed(1)} ms, ${Math.round(readRate)} reads/s meanwhile`);
+    console.log(`  ${id}: removed ${report.value} in ${report.seconds.toFixed(2)} s, worst stall ${report.worstStallMs.toFixed(1)} ms (GC in it ${report.gcInWorstStallMs.toFixed(1)} ms), longest GC ${report.longestGcMs.toFixed(1)} ms ${report.longestGcKind}, ${Math.round(readRate)} reads/s meanwhile`);
     const label = SCENARIOS.find((s) => s.id === id)!.label.replace(/^cloakroom \+ /, "cloakroom ");
     return [
       label,
@@ -136,6 +192,7 @@ async function measureStore(id: string): Promise<string[]> {
       `${report.seconds.toFixed(2)} s`,
       `${report.worstStallMs.toFixed(1)} ms`,
       `${report.p99DelayMs.toFixed(1)} ms`,
+      ...gcCells(report),
       `${Math.round(readRate).toLocaleString("en")}`,
       disk === null ? "—" : `${Math.round(disk)} B`,
       "",
@@ -167,6 +224,7 @@ async function measureExpressSessionMemory(): Promise<string[]> {
     `${report.seconds.toFixed(2)} s`,
     `${report.worstStallMs.toFixed(1)} ms`,
     `${report.p99DelayMs.toFixed(1)} ms`,
+    ...gcCells(report),
     "—",
     "—",
     "no sweep: expired sessions stay until read; all() prunes them in one synchronous pass",
@@ -182,21 +240,21 @@ async function main(): Promise<void> {
     if (!scenario) throw new Error(`unknown store ${id}`);
     const missing = scenario.needs.filter((n) => !services[n]);
     if (missing.length) {
-      rows.push([scenario.label, "skipped", "", "", "", "", "", `${missing.join(", ")} not reachable`]);
+      rows.push([scenario.label, "skipped", "", "", "", "", "", "", "", "", `${missing.join(", ")} not reachable`]);
       continue;
     }
     try {
       rows.push(await measureStore(id));
     } catch (error) {
-      rows.push([scenario.label, "skipped", "", "", "", "", "", firstLine(error)]);
+      rows.push([scenario.label, "skipped", "", "", "", "", "", "", "", "", firstLine(error)]);
     }
   }
   rows.push(await measureExpressSessionMemory());
-  rows.push(["cloakroom RedisStore, MemcachedStore", "—", "—", "—", "—", "—", "—", "native TTL: the server expires records, sweep() is a no-op"]);
+  rows.push(["cloakroom RedisStore, MemcachedStore", "—", "—", "—", "—", "—", "—", "—", "—", "—", "native TTL: the server expires records, sweep() is a no-op"]);
   const markdown = [
     `## Sweep of ${COUNT.toLocaleString("en")} expired sessions`,
     "",
-    markdownTable(["store", "removed", "time", "worst event-loop stall", "loop delay p99", `reads/s meanwhile (${READERS} loops)`, "on disk per session", "note"], rows),
+    markdownTable(["store", "removed", "time", "worst event-loop stall", "loop delay p99", "longest GC pause", "GC inside the worst stall", "CPU ÷ wall", `reads/s meanwhile (${READERS} loops)`, "on disk per session", "note"], rows),
   ].join("\n");
   console.log(`\n${markdown}`);
   await writeSection("sweep", markdown, { count: COUNT, rows });

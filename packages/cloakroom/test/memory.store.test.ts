@@ -106,6 +106,24 @@ describe("MemoryStore", () => {
       expect(await store.listByUser("live7")).toHaveLength(1);
       expect(await store.listByUser("u7")).toEqual([]);
     });
+
+    it("yields to the event loop at least every 8,192 records, however fast they go", async () => {
+      const clock = { t: Date.now() };
+      const store = open({ now: () => clock.t, sweepInterval: 0 });
+      for (let i = 0; i < 20_000; i++) await store.create(`dead-${i}`, record(clock.t, { userId: `u${i}`, idleExpiresAt: clock.t + 1000 }));
+      clock.t += 2000;
+      let turns = 0;
+      const sweeping = store.sweep();
+      const countTurns = (): void => {
+        turns += 1;
+        if (store.size > 0) setImmediate(countTurns);
+      };
+      setImmediate(countTurns);
+      expect(await sweeping).toBe(20_000);
+      // Without a yield the sweep would have settled before the first turn ran: 20,000 records make at least two.
+      expect(turns).toBeGreaterThanOrEqual(1);
+      expect(await store.listByUser("u7")).toEqual([]);
+    });
   });
 
   describe("with maxSessions", () => {

@@ -201,7 +201,7 @@ describe("SqliteStore", () => {
 
       console.log(
         `sqlite sweep: removed ${removed} in ${sweepMs.toFixed(0)} ms, worst batch ${worstGap.toFixed(1)} ms ` +
-          `(event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms; batches of 1000; insert of 101,000 took ${insertMs.toFixed(0)} ms)`,
+          `(event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms; batches of at most 1000, sized by time; insert of 101,000 took ${insertMs.toFixed(0)} ms)`,
       );
       expect(removed).toBe(100_000);
       expect(db.prepare("SELECT count(*) FROM cloakroom_sessions").pluck().get()).toBe(1000);
@@ -217,6 +217,17 @@ describe("SqliteStore", () => {
       let ranDuringSweep = false;
       setImmediate(() => (ranDuringSweep = true));
       expect(await store.sweep()).toBe(35);
+      expect(ranDuringSweep).toBe(true);
+    });
+
+    it("starts with a batch of at most 64 rows, so even a large sweepBatchSize lets the event loop run early", async () => {
+      let now = Date.now();
+      const store = open({ path: newFile(), now: () => now, sweepBatchSize: 100_000, sweepInterval: 0 });
+      for (let i = 0; i < 200; i++) await store.create(`k${i}`, record(now, { idleExpiresAt: now + 1 }));
+      now += 1;
+      let ranDuringSweep = false;
+      setImmediate(() => (ranDuringSweep = true));
+      expect(await store.sweep()).toBe(200);
       expect(ranDuringSweep).toBe(true);
     });
 

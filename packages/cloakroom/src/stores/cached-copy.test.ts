@@ -2,7 +2,7 @@
  * How CachedStore copies what it hands out: JSON when JSON gives the record back exactly, structuredClone otherwise.
  * The shared store here is a MemoryStore wrapped to return values JSON cannot carry (a Date), as a third-party store
  * might; the channel is an in-process one that is always subscribed (the Redis and PostgreSQL channels are tested
- * against the real servers in test/cached.store.test.ts).
+ * against the real servers in test/cached.*.test.ts).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { SessionRecord, SessionStore } from "../core/types.js";

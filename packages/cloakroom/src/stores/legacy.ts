@@ -2,9 +2,16 @@
  * Any express-session store (connect-redis, connect-pg-simple, memorystore, …) behind the SessionStore contract,
  * with express-session's semantics: the raw session id is the key and every write replaces the whole object.
  *
- * What such a store cannot give: atomic per-key patches (patch is get + merge + set, so two concurrent requests
- * changing different keys can still lose one — use a native store for that), and a per-user index (listByUser is
- * unsupported; destroyByUser works only when the store has `all()`).
+ * What such a store cannot give, declared in `capabilities` so the contract suite (cloakroom/testing) skips exactly
+ * those tests (test/legacy.contract.test.ts runs it over express-session's MemoryStore and over connect-redis):
+ * - atomic per-key patches (`wholeRecords: true`): patch and touch are get + merge + set, so two concurrent requests
+ *   changing different keys can lose one, and a patch racing a destroy can write the session back (the suite's
+ *   "concurrency across two handles" group). express-session has the same races; use a native store to be rid of them.
+ * - a per-user index (`listByUser: false`): listByUser rejects; destroyByUser works only when the store has `all()`,
+ *   by reading every session.
+ * What it does give: the contract's round trips (the record's own userId and times ride along in the session object
+ * under `__cloakroom`), expiry by this adapter's clock on every read, and `count` through `all()` (each session's
+ * expiry checked; `length()` when there is no `all()`).
  */
 import type { SessionPatch, SessionRecord, SessionStore, StoreCapabilities, StoredSession } from "../core/types.js";
 import { expiresAtOf } from "../core/types.js";
@@ -34,6 +41,8 @@ export interface LegacySession {
 const META_KEY = "__cloakroom";
 
 interface StoredMeta {
+  /** The record's own userId (it need not be `data[identityKey]`); absent in what older versions wrote. */
+  userId?: string | null;
   createdAt: number;
   touchedAt: number;
   idleExpiresAt: number;
@@ -90,7 +99,12 @@ export class LegacyStoreAdapter implements SessionStore {
     this.identityKey = options.identityKey ?? "userId";
     this.now = options.now ?? Date.now;
     // Whole records: express-session stores have no per-key patch; the manager sends full records it loaded.
-    this.capabilities = { listByUser: false, nativeTtl: true, count: typeof store.length === "function", wholeRecords: true };
+    this.capabilities = {
+      listByUser: false,
+      nativeTtl: true,
+      count: typeof store.all === "function" || typeof store.length === "function",
+      wholeRecords: true,
+    };
     // express-session runs requests without a session while its store is disconnected; we fail closed instead.
     store.on?.("disconnect", () => {
       this.connected = false;
@@ -132,13 +146,16 @@ export class LegacyStoreAdapter implements SessionStore {
     return true;
   }
 
+  /**
+   * Slide the idle window and increment `version`: get, then a full `set`. Not the store's own `touch`: connect-redis's
+   * only renews the TTL and express-session's MemoryStore's only replaces `cookie`, so touchedAt and version would
+   * not move. Not atomic (see the class comment).
+   */
   async touch(key: string, idleExpiresAt: number, touchedAt: number): Promise<boolean> {
     const record = await this.get(key);
     if (!record) return false;
     const sess = this.toLegacy({ ...record, idleExpiresAt, touchedAt, version: record.version + 1 });
-    const touch = this.legacy.touch;
-    // express-session's contract: touch(sid, sess) when the store has it, else a full set.
-    await call((cb) => (touch ? touch.call(this.legacy, key, sess, cb) : this.legacy.set(key, sess, cb)));
+    await call((cb) => this.legacy.set(key, sess, cb));
     return true;
   }
 
@@ -160,22 +177,25 @@ export class LegacyStoreAdapter implements SessionStore {
   }
 
   async destroyByUser(userId: string, options: { except?: string } = {}): Promise<number> {
-    const all = this.legacy.all;
-    if (!all) throw new TypeError("destroyByUser: this express-session store has no all()");
-    const sessions = await call<LegacySession[] | Record<string, LegacySession> | null>((cb) => all.call(this.legacy, cb));
-    const entries: [string, LegacySession][] = Array.isArray(sessions)
-      ? sessions.map((s) => [String((s as { id?: unknown }).id ?? ""), s])
-      : Object.entries(sessions ?? {});
+    if (!this.legacy.all) throw new TypeError("destroyByUser: this express-session store has no all()");
     let count = 0;
-    for (const [sid, sess] of entries) {
+    for (const [sid, sess] of await this.allEntries()) {
       if (!sid || sid === options.except) continue;
-      const owner = sess[this.identityKey];
-      if (owner !== undefined && owner !== null && String(owner) === userId) {
+      if (this.toRecord(sess).userId === userId) {
         await this.destroy(sid);
         count++;
       }
     }
     return count;
+  }
+
+  /** Every `[sid, session]` the store's `all()` lists (an array with `id`s, as connect-redis gives, or an object). */
+  private async allEntries(): Promise<[string, LegacySession][]> {
+    const all = this.legacy.all!;
+    const sessions = await call<LegacySession[] | Record<string, LegacySession> | null>((cb) => all.call(this.legacy, cb));
+    return Array.isArray(sessions)
+      ? sessions.map((s) => [String((s as { id?: unknown }).id ?? ""), s])
+      : Object.entries(sessions ?? {});
   }
 
   async clear(): Promise<void> {
@@ -184,9 +204,14 @@ export class LegacyStoreAdapter implements SessionStore {
     await call((cb) => clear.call(this.legacy, cb));
   }
 
+  /**
+   * How many live sessions there are, by this adapter's clock: through `all()` when the store has it (O(n), each
+   * session's own expiry checked), else the store's `length()`, which counts what the store has not expired yet.
+   */
   async count(): Promise<number> {
+    if (this.legacy.all) return (await this.allEntries()).filter(([, sess]) => expiresAtOf(this.toRecord(sess)) > this.now()).length;
     const length = this.legacy.length;
-    if (!length) throw new TypeError("count: this express-session store has no length()");
+    if (!length) throw new TypeError("count: this express-session store has neither all() nor length()");
     return (await call<number>((cb) => length.call(this.legacy, cb))) ?? 0;
   }
 
@@ -198,6 +223,7 @@ export class LegacyStoreAdapter implements SessionStore {
 
   private toLegacy(record: SessionRecord): LegacySession {
     const stored: StoredMeta = {
+      userId: record.userId,
       createdAt: record.createdAt,
       touchedAt: record.touchedAt,
       idleExpiresAt: record.idleExpiresAt,
@@ -219,8 +245,9 @@ export class LegacyStoreAdapter implements SessionStore {
     const stored = storedMeta as StoredMeta | undefined;
     const expires = cookie?.expires ? new Date(cookie.expires).getTime() : NaN;
     const identity = data[this.identityKey];
+    const derivedUserId = identity === undefined || identity === null ? null : String(identity);
     return {
-      userId: identity === undefined || identity === null ? null : String(identity),
+      userId: stored?.userId !== undefined ? stored.userId : derivedUserId,
       data,
       createdAt: stored?.createdAt ?? now,
       touchedAt: stored?.touchedAt ?? now,

@@ -1,7 +1,11 @@
-/** The plumbing every store shares: the error shape, the background sweeper, the prototype-safe data patch. */
+/**
+ * The plumbing every store shares: the error shape, the background sweeper, the sweep's pacing, the prototype-safe
+ * data patch.
+ */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyDataPatch, splitDataPatch } from "./data-patch.js";
 import { StoreOperationError, guardStore, guardStoreSync, storeError } from "./store-error.js";
+import { SWEEP_SLICE_MS, SweepPacer, nextBatchSize } from "./sweep-slice.js";
 import { checkSweepInterval, startSweepTimer } from "./sweep-timer.js";
 
 describe("storeError", () => {
@@ -78,6 +82,31 @@ describe("startSweepTimer", () => {
     expect(() => checkSweepInterval("MemoryStore", -1)).toThrow(/^MemoryStore: the sweepInterval option/);
     expect(() => checkSweepInterval("MemoryStore", 2 ** 31)).toThrow(TypeError);
     expect(() => checkSweepInterval("MemoryStore", undefined)).not.toThrow();
+  });
+});
+
+describe("the sweep's pacing (by time, not by count)", () => {
+  it("a slice is spent once SWEEP_SLICE_MS of the pacer's clock went by, and yield() lets the event loop run first", async () => {
+    let clock = 1000;
+    const pacer = new SweepPacer(() => clock);
+    clock += SWEEP_SLICE_MS - 0.5;
+    expect(pacer.spent()).toBe(false);
+    clock += 0.5;
+    expect(pacer.spent()).toBe(true);
+    let ran = false;
+    setImmediate(() => (ran = true));
+    await pacer.yield();
+    expect(ran).toBe(true);
+    expect(pacer.spent()).toBe(false); // a new slice starts after the yield
+  });
+
+  it("the next batch is halved after one that overran the slice, doubled after one under half of it, within [1, max]", () => {
+    expect(nextBatchSize(1000, SWEEP_SLICE_MS * 4, 1000)).toBe(500);
+    expect(nextBatchSize(1, SWEEP_SLICE_MS * 100, 1000)).toBe(1);
+    expect(nextBatchSize(64, SWEEP_SLICE_MS / 4, 1000)).toBe(128);
+    expect(nextBatchSize(800, 0, 1000)).toBe(1000);
+    expect(nextBatchSize(300, SWEEP_SLICE_MS * 0.75, 1000)).toBe(300);
+    expect(nextBatchSize(300, SWEEP_SLICE_MS * 0.75, 100)).toBe(100); // a smaller sweepBatchSize still bounds it
   });
 });
 

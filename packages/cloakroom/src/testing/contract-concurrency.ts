@@ -1,12 +1,16 @@
-/** The store contract, concurrency across two handles: concurrent patches all survive, a racing destroy is never undone. */
-import { describe, expect, it } from "vitest";
+/**
+ * The store contract, concurrency across two handles: concurrent patches all survive, a racing destroy is never
+ * undone. Only for stores with an atomic per-key patch: one that replaces whole records (`wholeRecords`, an
+ * express-session store behind LegacyStoreAdapter) patches by get + merge + set, so these cannot hold for it.
+ */
+import { describe, expect } from "vitest";
 import { IDLE_MS, newKey, sessionRecord, type ContractSuite } from "./contract-context.js";
 
 export function describeConcurrency(suite: ContractSuite): void {
-  const { ctx } = suite;
+  const { ctx, itWhen } = suite;
   describe("concurrency across two handles", () => {
-    it("patches of different keys from two handles both survive", async () => {
-      const [a, b] = [await ctx.open(), await ctx.open()];
+    itWhen("!wholeRecords", "patches of different keys from two handles both survive", async (a) => {
+      const b = await ctx.open();
       for (let i = 0; i < 20; i++) {
         const key = newKey();
         await a.create(key, sessionRecord(ctx.clock, { data: { base: i } }));
@@ -18,8 +22,8 @@ export function describeConcurrency(suite: ContractSuite): void {
       }
     });
 
-    it("200 concurrent patches of distinct keys on one session (over two handles) all survive", async () => {
-      const [a, b] = [await ctx.open(), await ctx.open()];
+    itWhen("!wholeRecords", "200 concurrent patches of distinct keys on one session (over two handles) all survive", async (a) => {
+      const b = await ctx.open();
       const key = newKey();
       await a.create(key, sessionRecord(ctx.clock, { data: { userId: "user-1" } }));
       const patches = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).patch(key, { set: { [`k${i}`]: i } }));
@@ -32,8 +36,8 @@ export function describeConcurrency(suite: ContractSuite): void {
       expect(stored!.version).toBe(200);
     });
 
-    it("a destroy racing a patch never resurrects the session (logout on A while B saves)", async () => {
-      const [a, b] = [await ctx.open(), await ctx.open()];
+    itWhen("!wholeRecords", "a destroy racing a patch never resurrects the session (logout on A while B saves)", async (a) => {
+      const b = await ctx.open();
       for (let i = 0; i < 25; i++) {
         for (const destroyFirst of [true, false]) {
           const key = newKey();

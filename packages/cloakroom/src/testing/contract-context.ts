@@ -17,8 +17,8 @@ export interface StoreContractFactory {
   create(options: { namespace: string; now: () => number }): SessionStore | Promise<SessionStore>;
   /**
    * What the store reports as `capabilities`. When given, tests that do not apply (e.g. "listByUser() rejects without
-   * an index" for a store that has one) are not registered at all, and one test checks the store reports exactly
-   * this. When left out, such tests open a store and skip themselves at run time, with a note.
+   * an index" for a store that has one) are registered as skipped without opening a store, and one test checks the
+   * store reports exactly this. When left out, such tests open a store and skip themselves at run time, with a note.
    */
   capabilities?: StoreCapabilities;
 }
@@ -38,8 +38,11 @@ export interface ContractContext {
   open(namespace?: string): Promise<SessionStore>;
 }
 
-/** A capability a test needs (`"listByUser"`) or needs absent (`"!listByUser"`). */
-export type Capability = "listByUser" | "count" | "!listByUser" | "!count";
+/**
+ * A capability a test needs (`"listByUser"`) or needs absent (`"!listByUser"`). `"!wholeRecords"` is an atomic
+ * per-key patch: a store that only replaces whole records (an express-session store) cannot give one.
+ */
+export type Capability = "listByUser" | "count" | "!listByUser" | "!count" | "!wholeRecords";
 
 /** The per-test context and the gate, handed to every group of tests. */
 export interface ContractSuite {
@@ -49,8 +52,8 @@ export interface ContractSuite {
   ctx: ContractContext;
   /**
    * Register a test that only applies when the store has (or lacks) `capability`. With declared capabilities a test
-   * that does not apply is not registered at all; otherwise it opens the store and skips itself with a note when the
-   * store's capabilities rule it out. `body` gets the opened store.
+   * that does not apply is registered as skipped (so a group whose every test is ruled out still lists them);
+   * otherwise it opens the store and skips itself with a note when the store's capabilities rule it out. `body` gets the opened store.
    */
   itWhen(capability: Capability, name: string, body: (store: SessionStore) => Promise<void>): void;
 }
@@ -116,8 +119,8 @@ export function keysOf(sessions: StoredSession[]): string[] {
 
 function holds(capabilities: StoreCapabilities, capability: Capability): boolean {
   const negated = capability.startsWith("!");
-  const name = (negated ? capability.slice(1) : capability) as "listByUser" | "count";
-  return capabilities[name] !== negated;
+  const name = (negated ? capability.slice(1) : capability) as "listByUser" | "count" | "wholeRecords";
+  return (capabilities[name] ?? false) !== negated; // wholeRecords may be left out: absent = false
 }
 
 /** The suite's shared state: {@link ContractSuite} plus the hooks that renew and clean up each test's context. */
@@ -142,6 +145,7 @@ export function createContractSuite(
     itWhen(capability, title, body): void {
       if (declared) {
         if (holds(declared, capability)) it(title, async () => body(await ctx.open()));
+        else it.skip(title, async () => body(await ctx.open()));
         return;
       }
       it(title, async (test) => {

@@ -6,9 +6,9 @@
  * no resurrection by a racing patch, expiry enforced on read before any sweep, keys that are opaque strings, data keys
  * that are plain strings (`__proto__` too), and the per-user index. One module per behaviour group (contract-*.ts).
  * Tests that need a capability the store does not declare go through one gate, `itWhen` (see contract-context.ts):
- * not registered when declared capabilities rule them out, skipped at run time with a note otherwise (capabilities
- * are only known once a store is open, and opening one at collection time would hit servers that the calling file may
- * have decided to skip).
+ * registered as skipped when declared capabilities rule them out, skipped at run time with a note otherwise
+ * (capabilities are only known once a store is open, and opening one at collection time would hit servers that the
+ * calling file may have decided to skip).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SessionStore } from "../core/types.js";
