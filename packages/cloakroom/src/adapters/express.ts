@@ -15,6 +15,7 @@ import { MemoryStore } from "./express-memory-store.js";
 import { resolveSessionOptions, type SessionOptions, type SessionRequest } from "./express-options.js";
 import { ExpressSession } from "./express-session.js";
 import { isSecure } from "./express-secure.js";
+import { underPathPrefix } from "./cookie-path.js";
 import { Store } from "./express-store.js";
 import { SessionCookie } from "../core/session-cookie.js";
 
@@ -60,10 +61,10 @@ function createSessionMiddleware(options: SessionOptions = {}): SessionMiddlewar
       if (headers.cookie?.includes(`${name ?? "sid"}=`)) return next(new SessionStoreUnavailableError("get", new Error("the store reported 'disconnect'")));
       return next();
     }
-    const cookie = cookieOption === undefined ? undefined : { ...cookieOption(req), ...(name === undefined ? {} : { name }) };
+    const cookie = cookieOption === undefined ? undefined : cookieOption(req);
     const path = cookie ? (cookie.path ?? "/") : cookiePath;
     // express-session's check: the session applies under cookie.path only ("/", the default, is every path).
-    if (path !== "/" && ((req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/").indexOf(path) !== 0) return next();
+    if (path !== "/" && !underPathPrefix(req.originalUrl ?? req.url ?? "/", path)) return next();
     const manager = engines.managerFor(req);
     if (manager === null) return next(new Error("secret option required for sessions"));
     const context: RequestContext = {

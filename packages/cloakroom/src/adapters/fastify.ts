@@ -59,6 +59,8 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
       userAgent: request.headers["user-agent"],
       request,
       cookie: undefined,
+      // The connection: a keep-alive client's repeated Cookie header is verified once (the engine's memo).
+      connection: request.raw.socket,
     };
     let loaded: PromiseSession | Promise<PromiseSession>;
     try {

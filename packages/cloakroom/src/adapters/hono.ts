@@ -83,14 +83,17 @@ export function session(options: HonoSessionOptions): SessionMiddleware {
     // Outside cookie.path, express-session's answer: no session (c.var.session unset), no store lookup, no Set-Cookie.
     if (!underPathPrefix(incoming?.url ?? c.req.url, (cookie ?? staticCookie).path ?? "/")) return next();
     const headers = incoming?.headers;
+    const socket = incoming?.socket;
     const context: RequestContext = {
       cookieHeader: headers ? headers.cookie : c.req.header("cookie"),
       // On Node, the socket says whether the connection is TLS; the URL's scheme can come from the client.
-      secure: ((proxy ?? trustsPeer(incoming?.socket?.remoteAddress, trust)) && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
-        (incoming ? (incoming.socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
+      secure: ((proxy ?? trustsPeer(socket?.remoteAddress, trust)) && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
+        (incoming ? (socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
       userAgent: headers ? headers["user-agent"] : c.req.header("user-agent"),
       request: c,
       cookie,
+      // The connection (on Node): a keep-alive client's repeated Cookie header is verified once (the engine's memo).
+      connection: socket,
     };
     let loaded: PromiseSession | Promise<PromiseSession> = manager.loadNow(context, PromiseSession.create);
     try {
