@@ -369,8 +369,8 @@ export class RedisStore implements SessionStore {
     const expireAt = expireAtArg(expiresAtOf(record));
     const entry = record.userId === null ? null : this.index.entryOf(encodeOwner(record.userId), key, record.absoluteExpiresAt);
     if (this.creates !== null) {
-      if (entry === null) return this.creates.add(sessionKey, sessionKey, [value, expireAt, "", "", ""]);
-      return this.creates.add(sessionKey, entry.bucketKey, [value, expireAt, entry.score, entry.member, this.index.pruneArg(now)]);
+      if (entry === null) return this.creates.addAnonymous(sessionKey, value, expireAt);
+      return this.index.queueCreate(this.creates, { sessionKey, value, expireAt, entry }, now);
     }
     if (entry === null) return this.client.set(sessionKey, value, "PXAT", expireAt);
     // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
