@@ -89,9 +89,12 @@ async function usedMemory(info: () => Promise<string>): Promise<number> {
 interface RedisSetup {
   label: string;
   note?: string;
+  /** Its logical database, and the prefix of every key it writes there. */
+  database: number;
+  prefix: string;
   /** Store sessions [from, to) of the fill, 512 in flight. */
   fill(from: number, to: number): Promise<void>;
-  /** Delete the setup's keys and close its client. */
+  /** Close its client. */
   close(): Promise<void>;
 }
 
@@ -106,11 +109,10 @@ interface Tally {
 /**
  * The Redis setups side by side: ROUNDS rounds, each storing COUNT / ROUNDS sessions per setup, the order rotated
  * every round, so that a change in the machine's load (it is shared) falls on every setup alike. Each setup writes to
- * its own logical database, whose key table grows with its own keys only, so a round's `used_memory` delta is that
- * setup's; the wall time, this process's CPU and the Redis server's (`INFO cpu`: the server is shared, so it also
- * counts whatever else it ran meanwhile) are summed over the rounds.
+ * its own logical database; the wall time, this process's CPU and the Redis server's (`INFO cpu`: the server is shared,
+ * so it also counts whatever else it ran meanwhile) are summed over the rounds. Bytes: see bytesOfDatabase.
  */
-async function fillInterleaved(setups: RedisSetup[], info: () => Promise<string>, cpuInfo: () => Promise<string>): Promise<Tally[]> {
+async function fillInterleaved(setups: RedisSetup[], cpuInfo: () => Promise<string>): Promise<Tally[]> {
   const redisCpu = async (): Promise<number> => {
     const text = await cpuInfo();
     return Number(/used_cpu_user:([\d.]+)/.exec(text)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(text)![1]);
@@ -120,18 +122,47 @@ async function fillInterleaved(setups: RedisSetup[], info: () => Promise<string>
     const [from, to] = [Math.floor((COUNT * round) / ROUNDS), Math.floor((COUNT * (round + 1)) / ROUNDS)];
     for (let i = 0; i < setups.length; i += 1) {
       const which = (i + round) % setups.length;
-      const [memoryBefore, redisBefore, clientBefore, started] = [await usedMemory(info), await redisCpu(), process.cpuUsage(), performance.now()];
+      const [redisBefore, clientBefore, started] = [await redisCpu(), process.cpuUsage(), performance.now()];
       await setups[which]!.fill(from, to);
       const tally = tallies[which]!;
       tally.seconds += (performance.now() - started) / 1000;
       const client = process.cpuUsage(clientBefore);
       tally.client += client.user + client.system;
       tally.redis += ((await redisCpu()) - redisBefore) * 1e6;
-      tally.bytes += (await usedMemory(info)) - memoryBefore;
     }
     console.log(`  redis round ${round + 1}/${ROUNDS}: ${setups.map((setup, i) => `${setup.label} ${tallies[i]!.seconds.toFixed(1)} s`).join(", ")}`);
   }
   return tallies;
+}
+
+/**
+ * A setup's bytes: `used_memory` before and after `FLUSHDB SYNC` of its database, once the figure has settled (an
+ * incremental rehash of the key table frees the old table later, possibly while another setup runs, so a delta per
+ * round would credit it to the wrong setup). The flush frees exactly the database's keys and key tables; it runs
+ * only after sampled keys show the database holds this setup's keys.
+ */
+async function bytesOfDatabase(setup: RedisSetup, info: () => Promise<string>): Promise<number> {
+  const { createClient } = await import("redis");
+  const client = createClient({ url: REDIS_URL, database: setup.database });
+  await client.connect();
+  try {
+    for (let i = 0; i < 20; i += 1) {
+      const key = (await client.sendCommand(["RANDOMKEY"])) as string | null;
+      if (key !== null && !key.startsWith(setup.prefix)) throw new Error(`database ${setup.database} holds ${key}, not only ${setup.prefix}*`);
+    }
+    let before = await usedMemory(info);
+    for (let tries = 0; tries < 30; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const now = await usedMemory(info);
+      const settled = Math.abs(now - before) < 256 * 1024;
+      before = now;
+      if (settled) break;
+    }
+    await client.sendCommand(["FLUSHDB", "SYNC"]);
+    return (before - (await usedMemory(info))) / COUNT;
+  } finally {
+    await client.quit();
+  }
 }
 
 async function measureRedis(): Promise<Measured[]> {
@@ -161,11 +192,10 @@ async function measureRedis(): Promise<Measured[]> {
       setups.push({
         label: kind.label,
         note: kind.note,
+        database: DATABASES[k]!,
+        prefix: `${PREFIX}memory:`,
         fill: (from, to) => forEachConcurrent(to - from, 512, (i) => store.create(newStoreKey(), kind.record(from + i))),
-        close: async () => {
-          await store.clear();
-          await client.quit();
-        },
+        close: async () => void (await client.quit()),
       });
     } catch (error) {
       skipped.push({ store: kind.label, where: "Redis used_memory", bytes: null, seconds: 0, note: `skipped: ${firstLine(error)}` });
@@ -180,23 +210,22 @@ async function measureRedis(): Promise<Measured[]> {
   const store = new RedisStore({ client, prefix });
   setups.push({
     label: "connect-redis",
+    database: DATABASES[2]!,
+    prefix,
     fill: (from, to) => forEachConcurrent(to - from, 512, () => store.set(newSessionId(), minimalExpressSession("user") as never)),
-    close: async () => {
-      for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 5000 })) {
-        const keys = (Array.isArray(batch) ? batch : [batch]) as string[];
-        if (keys.length) await client.del(keys);
-      }
-      await client.quit();
-    },
+    close: async () => void (await client.quit()),
   });
 
-  const tallies = await fillInterleaved(setups, info, cpuInfo);
-  for (const setup of setups) await setup.close();
+  const tallies = await fillInterleaved(setups, cpuInfo);
+  for (const [i, setup] of setups.entries()) {
+    tallies[i]!.bytes = await bytesOfDatabase(setup, info);
+    await setup.close();
+  }
   await admin.quit();
   return [
     ...setups.map((setup, i): Measured => {
       const { bytes, seconds, client, redis } = tallies[i]!;
-      return { store: setup.label, where: "Redis used_memory", bytes: bytes / COUNT, seconds, cpu: { client: client / COUNT, redis: redis / COUNT }, note: setup.note };
+      return { store: setup.label, where: "Redis used_memory", bytes, seconds, cpu: { client: client / COUNT, redis: redis / COUNT }, note: setup.note };
     }),
     ...skipped,
   ];
@@ -244,7 +273,7 @@ async function main(): Promise<void> {
     "",
     `Target: cloakroom MemoryStore ≤ ${TARGET_BYTES} B per minimal session — ${ours === null ? "not measured" : ours <= TARGET_BYTES ? `met (${Math.round(ours)} B)` : `**missed** (${Math.round(ours)} B)`}.`,
     ...redisTargets(results),
-    `Redis rows: ${ROUNDS} interleaved rounds of ${Math.floor(COUNT / ROUNDS).toLocaleString("en")} sessions per setup (order rotated each round, each setup in its own database); times and CPU summed over the rounds, so the ratios are of one run.`,
+    `Redis rows: ${ROUNDS} interleaved rounds of ${Math.floor(COUNT / ROUNDS).toLocaleString("en")} sessions per setup (order rotated each round, each setup in its own database); times and CPU summed over the rounds, so the ratios are of one run; bytes = \`used_memory\` freed by \`FLUSHDB\` of the setup's database afterwards.`,
     "Keys count: cloakroom keys are 43-character SHA-256 hashes of the ticket, express-session's are 32-character ids.",
   ].join("\n");
   console.log(`\n${markdown}`);
