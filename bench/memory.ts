@@ -20,6 +20,8 @@ const TARGET_BYTES = 200;
 const ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 5);
 /** The logical databases of the three Redis setups (each its own key table; none of the tests uses them). */
 const DATABASES = [13, 14, 15];
+/** How long a database is left alone before its bytes are read (bytesOfDatabase). */
+const SETTLE_MS = Number(process.env.BENCH_MEMORY_SETTLE_MS ?? 20_000);
 
 interface RedisStoreLike {
   create(key: string, record: object): Promise<void>;
@@ -137,8 +139,8 @@ async function fillInterleaved(setups: RedisSetup[], cpuInfo: () => Promise<stri
 
 /**
  * A setup's bytes: `used_memory` before and after `FLUSHDB SYNC` of its database, once the figure has settled (an
- * incremental rehash of the key table frees the old table later, possibly while another setup runs, so a delta per
- * round would credit it to the wrong setup). The flush frees exactly the database's keys and key tables; it runs
+ * incremental rehash of a key table frees the old table seconds later, possibly while another setup runs, so a delta
+ * per round credited it to the wrong setup, and a flush during the rehash frees both tables). The flush frees exactly the database's keys and key tables; it runs
  * only after sampled keys show the database holds this setup's keys.
  */
 async function bytesOfDatabase(setup: RedisSetup, info: () => Promise<string>): Promise<number> {
@@ -150,6 +152,9 @@ async function bytesOfDatabase(setup: RedisSetup, info: () => Promise<string>): 
       const key = (await client.sendCommand(["RANDOMKEY"])) as string | null;
       if (key !== null && !key.startsWith(setup.prefix)) throw new Error(`database ${setup.database} holds ${key}, not only ${setup.prefix}*`);
     }
+    // Redis rehashes in its cron, 1 ms per 100 ms: a table of 2^20 slots takes seconds, and used_memory holds still
+    // meanwhile (the old table is freed at the end), so wait past that before watching it settle.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     let before = await usedMemory(info);
     for (let tries = 0; tries < 30; tries += 1) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
