@@ -2,9 +2,9 @@
  * Memory per session: N minimal sessions (`userId` only, default 1,000,000), inserted through each store's own API.
  * - in the heap: cloakroom's MemoryStore vs express-session's MemoryStore (V8 heapUsed after a full GC, each in a
  *   fresh process so nothing else shares the heap);
- * - in Redis: cloakroom's RedisStore vs connect-redis (`used_memory` delta; the Redis server is shared, so the
- *   figure carries whatever else ran meanwhile).
- * Env: BENCH_MEMORY_SESSIONS.
+ * - in Redis: cloakroom's RedisStore (logged in, anonymous) vs connect-redis (`used_memory` delta; the Redis server is
+ *   shared, so the figure carries whatever else ran meanwhile), filled in interleaved rounds (fillInterleaved).
+ * Env: BENCH_MEMORY_SESSIONS, BENCH_MEMORY_ROUNDS (5).
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -12,10 +12,21 @@ import { join } from "node:path";
 import { BENCH_DIR, isPortOpen } from "./lib/processes.js";
 import { anonymousRecord, forEachConcurrent, minimalExpressSession, minimalRecord, newSessionId, newStoreKey } from "./lib/fill.js";
 import { formatBytes, markdownTable, writeSection } from "./lib/report.js";
-import { PREFIX, REDIS_URL, firstLine, makeCloakroomStore } from "./lib/scenarios.js";
+import { PREFIX, REDIS_URL, firstLine } from "./lib/scenarios.js";
 
 const COUNT = Number(process.env.BENCH_MEMORY_SESSIONS ?? 1_000_000);
 const TARGET_BYTES = 200;
+/** Rounds of the interleaved Redis fill (see fillInterleaved). */
+const ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 5);
+/** The logical databases of the three Redis setups (each its own key table; none of the tests uses them). */
+const DATABASES = [13, 14, 15];
+/** How long a database is left alone before its bytes are read (bytesOfDatabase). */
+const SETTLE_MS = Number(process.env.BENCH_MEMORY_SETTLE_MS ?? 20_000);
+
+interface RedisStoreLike {
+  create(key: string, record: object): Promise<void>;
+  clear(): Promise<void>;
+}
 
 interface Measured {
   store: string;
@@ -76,19 +87,87 @@ async function usedMemory(info: () => Promise<string>): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await info())![1]);
 }
 
-/** Fill a Redis store, measuring the wall time, this process's CPU and the Redis server's (`INFO cpu`, shared: it
- * also counts whatever else the server ran meanwhile) per session. */
-async function timedFill(cpuInfo: () => Promise<string>, fill: () => Promise<void>): Promise<{ seconds: number; cpu: { client: number; redis: number } }> {
+/** One Redis setup of the interleaved fill: a store in its own logical database, filled a round at a time. */
+interface RedisSetup {
+  label: string;
+  note?: string;
+  /** Its logical database, and the prefix of every key it writes there. */
+  database: number;
+  prefix: string;
+  /** Store sessions [from, to) of the fill, 512 in flight. */
+  fill(from: number, to: number): Promise<void>;
+  /** Close its client. */
+  close(): Promise<void>;
+}
+
+/** Totals of one setup over its rounds. */
+interface Tally {
+  bytes: number;
+  seconds: number;
+  client: number;
+  redis: number;
+}
+
+/**
+ * The Redis setups side by side: ROUNDS rounds, each storing COUNT / ROUNDS sessions per setup, the order rotated
+ * every round, so that a change in the machine's load (it is shared) falls on every setup alike. Each setup writes to
+ * its own logical database; the wall time, this process's CPU and the Redis server's (`INFO cpu`: the server is shared,
+ * so it also counts whatever else it ran meanwhile) are summed over the rounds. Bytes: see bytesOfDatabase.
+ */
+async function fillInterleaved(setups: RedisSetup[], cpuInfo: () => Promise<string>): Promise<Tally[]> {
   const redisCpu = async (): Promise<number> => {
     const text = await cpuInfo();
     return Number(/used_cpu_user:([\d.]+)/.exec(text)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(text)![1]);
   };
-  const [redisBefore, clientBefore, started] = [await redisCpu(), process.cpuUsage(), performance.now()];
-  await fill();
-  const seconds = (performance.now() - started) / 1000;
-  const client = process.cpuUsage(clientBefore);
-  const redis = (await redisCpu()) - redisBefore;
-  return { seconds, cpu: { client: (client.user + client.system) / COUNT, redis: (redis * 1e6) / COUNT } };
+  const tallies = setups.map(() => ({ bytes: 0, seconds: 0, client: 0, redis: 0 }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const [from, to] = [Math.floor((COUNT * round) / ROUNDS), Math.floor((COUNT * (round + 1)) / ROUNDS)];
+    for (let i = 0; i < setups.length; i += 1) {
+      const which = (i + round) % setups.length;
+      const [redisBefore, clientBefore, started] = [await redisCpu(), process.cpuUsage(), performance.now()];
+      await setups[which]!.fill(from, to);
+      const tally = tallies[which]!;
+      tally.seconds += (performance.now() - started) / 1000;
+      const client = process.cpuUsage(clientBefore);
+      tally.client += client.user + client.system;
+      tally.redis += ((await redisCpu()) - redisBefore) * 1e6;
+    }
+    console.log(`  redis round ${round + 1}/${ROUNDS}: ${setups.map((setup, i) => `${setup.label} ${tallies[i]!.seconds.toFixed(1)} s`).join(", ")}`);
+  }
+  return tallies;
+}
+
+/**
+ * A setup's bytes: `used_memory` before and after `FLUSHDB SYNC` of its database, once the figure has settled (an
+ * incremental rehash of a key table frees the old table seconds later, possibly while another setup runs, so a delta
+ * per round credited it to the wrong setup, and a flush during the rehash frees both tables). The flush frees exactly the database's keys and key tables; it runs
+ * only after sampled keys show the database holds this setup's keys.
+ */
+async function bytesOfDatabase(setup: RedisSetup, info: () => Promise<string>): Promise<number> {
+  const { createClient } = await import("redis");
+  const client = createClient({ url: REDIS_URL, database: setup.database });
+  await client.connect();
+  try {
+    for (let i = 0; i < 20; i += 1) {
+      const key = (await client.sendCommand(["RANDOMKEY"])) as string | null;
+      if (key !== null && !key.startsWith(setup.prefix)) throw new Error(`database ${setup.database} holds ${key}, not only ${setup.prefix}*`);
+    }
+    // Redis rehashes in its cron, 1 ms per 100 ms: a table of 2^20 slots takes seconds, and used_memory holds still
+    // meanwhile (the old table is freed at the end), so wait past that before watching it settle.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    let before = await usedMemory(info);
+    for (let tries = 0; tries < 30; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const now = await usedMemory(info);
+      const settled = Math.abs(now - before) < 256 * 1024;
+      before = now;
+      if (settled) break;
+    }
+    await client.sendCommand(["FLUSHDB", "SYNC"]);
+    return (before - (await usedMemory(info))) / COUNT;
+  } finally {
+    await client.quit();
+  }
 }
 
 async function measureRedis(): Promise<Measured[]> {
@@ -98,8 +177,9 @@ async function measureRedis(): Promise<Measured[]> {
   await admin.connect();
   const info = (): Promise<string> => admin.info("memory");
   const cpuInfo = (): Promise<string> => admin.info("cpu");
-  const results: Measured[] = [];
   const now = Date.now();
+  const setups: RedisSetup[] = [];
+  const skipped: Measured[] = [];
 
   // cloakroom RedisStore, through its API: logged-in sessions (one user each, so each has an index member) and
   // anonymous ones (no index member).
@@ -107,40 +187,53 @@ async function measureRedis(): Promise<Measured[]> {
     { label: "cloakroom RedisStore, logged in", record: (i: number) => minimalRecord(`user-${i}`, now), note: "record + per-user index member (one user per session)" },
     { label: "cloakroom RedisStore, anonymous", record: () => anonymousRecord(now), note: "record only (`{ cart: [] }`, no user)" },
   ];
-  for (const kind of kinds) {
+  for (const [k, kind] of kinds.entries()) {
     try {
-      const made = await makeCloakroomStore("cr-redis", { prefix: `${PREFIX}memory:` });
-      const store = made.store as unknown as { create(k: string, r: object): Promise<void>; clear(): Promise<void>; close(): Promise<void> };
+      const { RedisStore } = (await import("cloakroom/redis")) as unknown as { RedisStore: new (o: object) => RedisStoreLike };
+      const { Redis } = await import("ioredis");
+      const client = new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1, db: DATABASES[k]! });
+      const store = new RedisStore({ client, prefix: `${PREFIX}memory:` });
       await store.clear();
-      const before = await usedMemory(info);
-      const { seconds, cpu } = await timedFill(cpuInfo, () => forEachConcurrent(COUNT, 512, (i) => store.create(newStoreKey(), kind.record(i))));
-      const after = await usedMemory(info);
-      results.push({ store: kind.label, where: "Redis used_memory", bytes: (after - before) / COUNT, seconds, cpu, note: kind.note });
-      await store.clear();
-      await store.close();
-      await made.release();
+      setups.push({
+        label: kind.label,
+        note: kind.note,
+        database: DATABASES[k]!,
+        prefix: `${PREFIX}memory:`,
+        fill: (from, to) => forEachConcurrent(to - from, 512, (i) => store.create(newStoreKey(), kind.record(from + i))),
+        close: async () => void (await client.quit()),
+      });
     } catch (error) {
-      results.push({ store: kind.label, where: "Redis used_memory", bytes: null, seconds: 0, note: `skipped: ${firstLine(error)}` });
+      skipped.push({ store: kind.label, where: "Redis used_memory", bytes: null, seconds: 0, note: `skipped: ${firstLine(error)}` });
     }
   }
 
   // connect-redis, through its API (the way express-session calls it).
   const { RedisStore } = await import("connect-redis");
-  const client = createClient({ url: REDIS_URL });
+  const client = createClient({ url: REDIS_URL, database: DATABASES[2]! });
   await client.connect();
   const prefix = `${PREFIX}memory-es:`;
   const store = new RedisStore({ client, prefix });
-  const before = await usedMemory(info);
-  const { seconds, cpu } = await timedFill(cpuInfo, () => forEachConcurrent(COUNT, 512, () => store.set(newSessionId(), minimalExpressSession("user") as never)));
-  const after = await usedMemory(info);
-  results.push({ store: "connect-redis", where: "Redis used_memory", bytes: (after - before) / COUNT, seconds, cpu });
-  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 5000 })) {
-    const keys = (Array.isArray(batch) ? batch : [batch]) as string[];
-    if (keys.length) await client.del(keys);
+  setups.push({
+    label: "connect-redis",
+    database: DATABASES[2]!,
+    prefix,
+    fill: (from, to) => forEachConcurrent(to - from, 512, () => store.set(newSessionId(), minimalExpressSession("user") as never)),
+    close: async () => void (await client.quit()),
+  });
+
+  const tallies = await fillInterleaved(setups, cpuInfo);
+  for (const [i, setup] of setups.entries()) {
+    tallies[i]!.bytes = await bytesOfDatabase(setup, info);
+    await setup.close();
   }
-  await client.quit();
   await admin.quit();
-  return results;
+  return [
+    ...setups.map((setup, i): Measured => {
+      const { bytes, seconds, client, redis } = tallies[i]!;
+      return { store: setup.label, where: "Redis used_memory", bytes, seconds, cpu: { client: client / COUNT, redis: redis / COUNT }, note: setup.note };
+    }),
+    ...skipped,
+  ];
 }
 
 /** Issue 13's RedisStore targets: ≤ 256 B anonymous, ≤ 350 B logged in (index included), creation ≤ 1.2× connect-redis. */
@@ -185,6 +278,7 @@ async function main(): Promise<void> {
     "",
     `Target: cloakroom MemoryStore ≤ ${TARGET_BYTES} B per minimal session — ${ours === null ? "not measured" : ours <= TARGET_BYTES ? `met (${Math.round(ours)} B)` : `**missed** (${Math.round(ours)} B)`}.`,
     ...redisTargets(results),
+    `Redis rows: ${ROUNDS} interleaved rounds of ${Math.floor(COUNT / ROUNDS).toLocaleString("en")} sessions per setup (order rotated each round, each setup in its own database); times and CPU summed over the rounds, so the ratios are of one run; bytes = \`used_memory\` freed by \`FLUSHDB\` of the setup's database afterwards.`,
     "Keys count: cloakroom keys are 43-character SHA-256 hashes of the ticket, express-session's are 32-character ids.",
   ].join("\n");
   console.log(`\n${markdown}`);

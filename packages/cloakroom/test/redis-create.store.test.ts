@@ -1,6 +1,7 @@
 /**
  * How RedisStore writes new sessions, against a real Redis: the creates of one tick in one CREATE call and one socket
  * write, their order among the store's other commands, the index bucket's expiry and the pruning done on create.
+ * (Which buckets the store skips checking: src/stores/redis-bucket-expiry.test.ts.)
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,6 +105,18 @@ describe.skipIf(!reachable)("RedisStore.create on standalone Redis", () => {
     const longer = recordAt(now, "user-1", 48 * HOUR);
     await store.create("c", longer);
     expect(await admin.pexpiretime(bucket)).toBe(hourOf(longer));
+  });
+
+  it("a bucket deleted after the store saw its expiry comes back without one: it outlives its members, never the reverse", async () => {
+    const { store, prefix } = open("bucket-gone");
+    const now = Date.now();
+    const { bucket } = indexOf(prefix, "user-1", "a");
+    await store.create("a", recordAt(now, "user-1"));
+    await store.destroy("a"); // its last member: Redis deletes the bucket
+    expect(await admin.exists(bucket)).toBe(0);
+    await store.create("b", recordAt(now, "user-1"));
+    expect(await admin.pexpiretime(bucket)).toBe(-1);
+    expect((await store.listByUser("user-1")).map((session) => session.key)).toEqual(["b"]);
   });
 
   it(`the first create and then one in ${PRUNE_EVERY} prune members past their absolute expiry from the bucket`, async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SessionRecord } from "../core/types.js";
-import { decodeRecord, encodeOwner, encodeRecord, expiresAtOfValue, patchArgs } from "./redis-codec.js";
+import { decimalOf, decodeRecord, encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
 
 const NOW = 1_764_625_800_000;
 
@@ -67,5 +67,11 @@ describe("RedisStore's record codec", () => {
     expect(patchArgs(NOW, { set: { a: 1, gone: undefined }, unset: ["b"], cookieMaxAge: null, touchedAt: 36 })).toEqual([
       String(NOW), "10", "", "=", "1", '"a"', "1", '"b"', '"gone"',
     ]);
+  });
+
+  it("decimalOf() writes every integer as toFixed(0) does, around 2^31 and 10^9 multiples too", () => {
+    const values = [0, 1, 999_999_999, 1e9, 2 ** 31 - 1, 2 ** 31, NOW, NOW + 1e9 - NOW % 1e9, NOW + 7, Number.MAX_SAFE_INTEGER, 2 ** 60, -5, 1e21];
+    for (const value of values) expect(decimalOf(value)).toBe(value.toFixed(0));
+    expect(expireAtArg(NOW + 0.25)).toBe(String(NOW + 1));
   });
 });

@@ -115,9 +115,23 @@ export function expiresAtOfValue(value: string): number {
   return Math.min(decodeTime(ia), decodeTime(aa));
 }
 
+/** 10^9: a time in ms is written as two integers below 2^31, which V8 prints fast (see {@link decimalOf}). */
+const LOW_DECIMALS = 1e9;
+
+/**
+ * The decimal text of an integer, as `toFixed(0)` writes it. Past 2^31 V8 prints a number by its slow double path
+ * (~0.5 µs for a time in ms, `toFixed` ~0.2 µs); two halves below 2^31 take a tenth of that, on every create.
+ */
+export function decimalOf(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) return n.toFixed(0);
+  if (n < 2 ** 31) return String(n);
+  const high = Math.floor(n / LOW_DECIMALS);
+  return String(high) + String(n - high * LOW_DECIMALS).padStart(9, "0");
+}
+
 /** Integer milliseconds for PEXPIREAT/PXAT (which reject fractions); rounding up never cuts a session short. */
 export function expireAtArg(ms: number): string {
-  return Math.ceil(ms).toFixed(0);
+  return decimalOf(Math.ceil(ms));
 }
 
 /**

@@ -1,21 +1,40 @@
 /**
- * The logged-in creates of one tick in one CREATE script call (redis-scripts.ts), where a session and its index
- * bucket share a slot. Each script call costs Redis a fixed ~3 µs and the client a command (a Command object, its
- * promise, its RESP framing), which at a million creates is more than the writes themselves; a batch pays them once.
- * Measured on 1 M creates (bench/README.md, issue 13).
+ * The creates of one tick in one CREATE script call (redis-scripts.ts), where a session and its index bucket share a
+ * slot. Each script call costs Redis a fixed ~3 µs and the client a command (a Command object, its promise, its RESP
+ * framing), which at a million creates is more than the writes themselves; a batch pays them once. So does its
+ * promise: every create of a batch waits on the batch's one promise. Measured on 1 M creates (bench/README.md,
+ * issue 13).
  *
  * Order: a batch is sent at the end of the tick, or before any other command of the store is written (the store calls
  * {@link CreateBatch.flush} first), so the store's commands still reach Redis in the order they were issued: a create
  * followed by a destroy of the same key in one tick is never reordered into a resurrection.
  */
 
+import { createFlag } from "./redis-scripts.js";
+import type { IndexEntry } from "./redis-user-index.js";
+
 /** The most sessions one CREATE call writes: the script holds Redis while it runs (~10 µs a session). */
 export const MAX_BATCH = 64;
 
+/** A logged-in session to create: its key, its record's value and expiry (ms), its index member. */
+export interface IndexedCreate {
+  sessionKey: string;
+  value: string;
+  expireAt: string;
+  entry: IndexEntry;
+}
+
 interface Batch {
-  keys: string[];
-  args: string[];
-  settlers: Array<{ resolve(): void; reject(error: unknown): void }>;
+  /** KEYS and ARGV of the anonymous sessions, and of the logged-in ones (CREATE takes the anonymous ones first). */
+  anonymousKeys: string[];
+  anonymousArgs: string[];
+  indexedKeys: string[];
+  indexedArgs: string[];
+  flags: string;
+  pruneAt: string;
+  size: number;
+  written: Promise<void>;
+  settle: { resolve(): void; reject(error: unknown): void };
 }
 
 export class CreateBatch {
@@ -24,19 +43,30 @@ export class CreateBatch {
   /** @param send writes one batch: CREATE with these KEYS and ARGV */
   constructor(private readonly send: (keys: string[], args: string[]) => Promise<unknown>) {}
 
-  /** Queue a session (its key and bucket, its CREATE arguments); resolves once its batch is written. */
-  add(sessionKey: string, bucketKey: string, args: string[]): Promise<void> {
-    let batch = this.open;
-    if (batch === null) {
-      const opened: Batch = { keys: [], args: [], settlers: [] };
-      this.open = batch = opened;
-      process.nextTick(() => this.close(opened));
-    }
-    batch.keys.push(sessionKey, bucketKey);
-    for (const arg of args) batch.args.push(arg);
-    const written = new Promise<void>((resolve, reject) => batch.settlers.push({ resolve, reject }));
-    if (batch.settlers.length === MAX_BATCH) this.close(batch);
-    return written;
+  /**
+   * Queue an anonymous session (no index member).
+   * @returns the batch's promise, settled once the batch is written
+   */
+  addAnonymous(sessionKey: string, value: string, expireAt: string): Promise<void> {
+    const batch = this.open ?? this.openBatch();
+    batch.anonymousKeys.push(sessionKey);
+    batch.anonymousArgs.push(value, expireAt);
+    return this.added(batch);
+  }
+
+  /**
+   * Queue a logged-in session and its index member; `checkExpiry`: also make the bucket live as long as the member,
+   * `pruneAt` (s, or ""): also prune the bucket's expired members (CREATE's flags, redis-scripts.ts).
+   * @returns the batch's promise, settled once the batch is written
+   */
+  addIndexed(create: IndexedCreate, checkExpiry: boolean, pruneAt: string): Promise<void> {
+    const batch = this.open ?? this.openBatch();
+    const { entry } = create;
+    batch.indexedKeys.push(create.sessionKey, entry.bucketKey);
+    batch.indexedArgs.push(create.value, create.expireAt, entry.score, entry.member);
+    batch.flags += createFlag(checkExpiry, pruneAt !== "");
+    if (pruneAt !== "") batch.pruneAt = pruneAt;
+    return this.added(batch);
   }
 
   /** Send the open batch now, if there is one (before another command of the store is written). */
@@ -44,13 +74,31 @@ export class CreateBatch {
     if (this.open !== null) this.close(this.open);
   }
 
+  private added(batch: Batch): Promise<void> {
+    batch.size += 1;
+    if (batch.size === MAX_BATCH) this.close(batch);
+    return batch.written;
+  }
+
+  private openBatch(): Batch {
+    const settle = { resolve: () => {}, reject: (_error: unknown) => {} };
+    const written = new Promise<void>((resolve, reject) => {
+      settle.resolve = resolve;
+      settle.reject = reject;
+    });
+    const batch: Batch = { anonymousKeys: [], anonymousArgs: [], indexedKeys: [], indexedArgs: [], flags: "", pruneAt: "", size: 0, written, settle };
+    this.open = batch;
+    process.nextTick(() => this.close(batch));
+    return batch;
+  }
+
   /** Send a batch unless it was sent already (full, or flushed before its tick ended). */
   private close(batch: Batch): void {
     if (this.open !== batch) return;
     this.open = null;
-    this.send(batch.keys, batch.args).then(
-      () => batch.settlers.forEach((settler) => settler.resolve()),
-      (error: unknown) => batch.settlers.forEach((settler) => settler.reject(error)),
-    );
+    const { anonymousKeys, anonymousArgs, indexedKeys, indexedArgs } = batch;
+    const keys = anonymousKeys.length === 0 ? indexedKeys : indexedKeys.length === 0 ? anonymousKeys : anonymousKeys.concat(indexedKeys);
+    const args = [String(anonymousKeys.length), batch.pruneAt, batch.flags].concat(anonymousArgs, indexedArgs);
+    this.send(keys, args).then(batch.settle.resolve, batch.settle.reject);
   }
 }

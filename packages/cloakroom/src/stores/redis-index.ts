@@ -9,6 +9,7 @@
  * logged-in sessions.
  */
 import { hash } from "node:crypto";
+import { decimalOf } from "./redis-codec.js";
 
 /** @see RedisStoreOptions.indexBuckets */
 export const DEFAULT_INDEX_BUCKETS = 131_072;
@@ -38,10 +39,10 @@ export function indexSlotOf(owner: string, buckets: number): IndexSlot {
 
 /** An index score: the absolute expiry in whole seconds, rounded up so a member is never pruned early. */
 export function indexScore(absoluteExpiresAt: number): string {
-  return Math.ceil(absoluteExpiresAt / 1000).toFixed(0);
+  return decimalOf(Math.ceil(absoluteExpiresAt / 1000));
 }
 
 /** "now" for pruning: members whose score is at most this are past their absolute expiry. */
 export function indexNow(now: number): string {
-  return Math.floor(now / 1000).toFixed(0);
+  return decimalOf(Math.floor(now / 1000));
 }

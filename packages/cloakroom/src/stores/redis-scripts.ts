@@ -88,46 +88,62 @@ end
 `;
 
 /**
- * Adds a member to an index bucket and makes the bucket live at least as long as it: until its score (s) rounded up
- * to the hour, so the creates of a burst, whose absolute expiries fall in the same hour, read the bucket's expiry
- * (EXPIRETIME, Redis ≥ 7.0; -1 when it has none, as a bucket the ZADD has just created) without rewriting it. The
- * expiry only ever moves later. Unless `now` (s) is empty, also prunes the members whose absolute expiry passed: the
- * store asks for that on one addition in {@link PRUNE_EVERY}, which keeps a bucket that never stops receiving members
- * small without a ZREMRANGEBYSCORE on every create.
+ * Adds a member to an index bucket. When `ensureExpiry` is set, also makes the bucket live at least as long as the
+ * member: until its score (s) rounded up to the hour, so the creates of a burst, whose absolute expiries fall in the
+ * same hour, read the bucket's expiry (EXPIRETIME, Redis ≥ 7.0; -1 when it has none, as a bucket the ZADD has just
+ * created) without rewriting it. The expiry only ever moves later. The store skips the check when it has already
+ * seen the bucket's expiry reach that hour (redis-bucket-expiry.ts). Unless `pruneAt` (s) is nil, also prunes the
+ * members whose absolute expiry passed: the store asks for that on one addition in {@link PRUNE_EVERY}, which keeps a
+ * bucket that never stops receiving members small without a ZREMRANGEBYSCORE on every create.
  */
 const INDEX_ADD_FN = `
-local function indexAdd(bucket, score, member, now)
+local function indexAdd(bucket, score, member, ensureExpiry, pruneAt)
   redis.call('ZADD', bucket, score, member)
-  local expireAt = math.ceil(tonumber(score) / 3600) * 3600
-  if redis.call('EXPIRETIME', bucket) < expireAt then redis.call('EXPIREAT', bucket, string.format('%.0f', expireAt)) end
-  if now ~= '' then redis.call('ZREMRANGEBYSCORE', bucket, '-inf', now) end
+  if ensureExpiry then
+    local expireAt = math.ceil(tonumber(score) / 3600) * 3600
+    if redis.call('EXPIRETIME', bucket) < expireAt then redis.call('EXPIREAT', bucket, string.format('%.0f', expireAt)) end
+  end
+  if pruneAt then redis.call('ZREMRANGEBYSCORE', bucket, '-inf', pruneAt) end
 end
 `;
 
 /** One index addition in this many also prunes the expired members of its bucket (see INDEX_ADD_FN). */
 export const PRUNE_EVERY = 8;
 
-/** How many ARGV one session takes in {@link CREATE}. */
-export const CREATE_ARGS = 5;
+/** A logged-in session's flag in {@link CREATE}: what its addition does besides ZADD ('0' to '3'). */
+export function createFlag(ensureExpiry: boolean, prune: boolean): string {
+  return String.fromCharCode(48 + (ensureExpiry ? 1 : 0) + (prune ? 2 : 0));
+}
 
 /**
  * Sessions and the index members of the logged-in ones, any number per call (the creates of one tick:
- * redis-create-batch.ts). KEYS: a pair per session: session, bucket (the session again for an anonymous one). ARGV:
- * five per session: value, expireAt (ms), then score (s), member and now (s) to prune or '' — all three '' for an
- * anonymous session, which has no member.
+ * redis-create-batch.ts), in as few arguments as the writes need: Redis parses each argument and Lua interns it
+ * (an empty script given the previous layout's seven arguments per session cost Redis 1.3 µs a session; an anonymous
+ * session now takes three, a logged-in one six).
+ * KEYS: the anonymous sessions' keys, then a session, bucket pair per logged-in session.
+ * ARGV: the number of anonymous sessions; now (s) to prune at; one flag character per logged-in session
+ * ({@link createFlag}); then value, expireAt (ms) per anonymous session; then value, expireAt (ms),
+ * score (s), member per logged-in session.
  */
 export const CREATE = luaScript(`${INDEX_ADD_FN}
-for i = 1, #KEYS, 2 do
-  local a = (i - 1) / 2 * ${CREATE_ARGS}
+local anonymous, flags = tonumber(ARGV[1]), ARGV[3]
+local a = 3
+for i = 1, anonymous do
   redis.call('SET', KEYS[i], ARGV[a + 1], 'PXAT', ARGV[a + 2])
-  if ARGV[a + 3] ~= '' then indexAdd(KEYS[i + 1], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]) end
+  a = a + 2
+end
+for i = anonymous + 1, #KEYS, 2 do
+  redis.call('SET', KEYS[i], ARGV[a + 1], 'PXAT', ARGV[a + 2])
+  local flag = string.byte(flags, (i - anonymous + 1) / 2) - 48
+  indexAdd(KEYS[i + 1], ARGV[a + 3], ARGV[a + 4], flag % 2 == 1, flag >= 2 and ARGV[2] or nil)
+  a = a + 4
 end
 return 1
 `);
 
-/** KEYS: bucket. ARGV: score (s), member, now (s) to prune or ''. */
+/** KEYS: bucket. ARGV: score (s), member, now (s) to prune or ''. Always ensures the bucket's expiry. */
 export const INDEX_ADD = luaScript(`${INDEX_ADD_FN}
-indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+indexAdd(KEYS[1], ARGV[1], ARGV[2], true, ARGV[3] ~= '' and ARGV[3] or nil)
 return 1
 `);
 

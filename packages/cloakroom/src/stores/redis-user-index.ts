@@ -5,6 +5,8 @@
 import type { Cluster, Redis } from "ioredis";
 import { encodeOwner } from "./redis-codec.js";
 import { indexNow, indexScore, indexSlotOf, type IndexSlot } from "./redis-index.js";
+import { BucketExpiries } from "./redis-bucket-expiry.js";
+import type { CreateBatch, IndexedCreate } from "./redis-create-batch.js";
 import { INDEX_ADD, INDEX_PRUNE, INDEX_READ, LEGACY_INDEX_PRUNE, LEGACY_INDEX_READ, PRUNE_EVERY, type LuaScript } from "./redis-scripts.js";
 
 /** How many members one prune script checks. */
@@ -29,8 +31,9 @@ export interface UserEntries {
   legacy: string[];
 }
 
-/** Where an index member goes: the bucket key and the member (tag + store key). */
+/** Where an index member goes: the bucket (its number and key) and the member (tag + store key). */
 export interface IndexEntry {
+  bucket: number;
   bucketKey: string;
   member: string;
   score: string;
@@ -39,6 +42,8 @@ export interface IndexEntry {
 export class UserIndex {
   /** Members added by this store so far: the first and then one in PRUNE_EVERY also prune (redis-scripts.ts). */
   private additions = 0;
+  /** The buckets this store has seen live until a given hour (redis-bucket-expiry.ts). */
+  private readonly expiries = new BucketExpiries();
 
   constructor(private readonly context: UserIndexContext) {}
 
@@ -49,7 +54,7 @@ export class UserIndex {
   /** The member a session of `owner` (encoded) has. */
   entryOf(owner: string, key: string, absoluteExpiresAt: number): IndexEntry {
     const { bucket, tag } = indexSlotOf(owner, this.context.buckets);
-    return { bucketKey: this.bucketKey(bucket), member: tag + key, score: indexScore(absoluteExpiresAt) };
+    return { bucket, bucketKey: this.bucketKey(bucket), member: tag + key, score: indexScore(absoluteExpiresAt) };
   }
 
   /** The `now` argument of an addition (INDEX_ADD, CREATE): the time to prune at on one addition in PRUNE_EVERY, else "". */
@@ -57,6 +62,18 @@ export class UserIndex {
     const prune = this.additions % PRUNE_EVERY === 0;
     this.additions += 1;
     return prune ? indexNow(now) : "";
+  }
+
+  /**
+   * Queue a logged-in create in this tick's CREATE batch. Its bucket's expiry is checked only when this store has not
+   * yet seen the bucket live until the member's hour, and recorded once that CREATE succeeded (redis-bucket-expiry.ts).
+   */
+  queueCreate(batch: CreateBatch, create: IndexedCreate, now: number): Promise<void> {
+    const { bucket, score } = create.entry;
+    const hour = BucketExpiries.hourOf(Number(score));
+    const checkExpiry = this.expiries.mayExpireBefore(bucket, hour);
+    const written = batch.addIndexed(create, checkExpiry, this.pruneArg(now));
+    return checkExpiry ? written.then(() => this.expiries.record(bucket, hour)) : written;
   }
 
   async add(entry: IndexEntry, now: number): Promise<void> {

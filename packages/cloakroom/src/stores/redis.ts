@@ -177,8 +177,8 @@ export class RedisStore implements SessionStore {
    * expired is not stored.
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
-  async create(key: string, record: SessionRecord): Promise<void> {
-    await this.guard("create", () => this.writeNew(key, record));
+  create(key: string, record: SessionRecord): Promise<void> {
+    return this.guard("create", () => this.writeNew(key, record));
   }
 
   /**
@@ -361,7 +361,7 @@ export class RedisStore implements SessionStore {
    * fresh (a new ticket's hash), so no patch of it can be running. On a Cluster without a shared slot, an anonymous
    * session is one `SET … PXAT` and a logged-in one its member, then its record (see the module comment).
    */
-  private writeNew(key: string, record: SessionRecord): Promise<unknown> {
+  private writeNew(key: string, record: SessionRecord): Promise<void> {
     const now = this.now();
     if (expiresAtOf(record) <= now) return this.deleteRecordThenMember(key);
     const sessionKey = this.sessionKey(key);
@@ -369,12 +369,12 @@ export class RedisStore implements SessionStore {
     const expireAt = expireAtArg(expiresAtOf(record));
     const entry = record.userId === null ? null : this.index.entryOf(encodeOwner(record.userId), key, record.absoluteExpiresAt);
     if (this.creates !== null) {
-      if (entry === null) return this.creates.add(sessionKey, sessionKey, [value, expireAt, "", "", ""]);
-      return this.creates.add(sessionKey, entry.bucketKey, [value, expireAt, entry.score, entry.member, this.index.pruneArg(now)]);
+      if (entry === null) return this.creates.addAnonymous(sessionKey, value, expireAt);
+      return this.index.queueCreate(this.creates, { sessionKey, value, expireAt, entry }, now);
     }
-    if (entry === null) return this.client.set(sessionKey, value, "PXAT", expireAt);
+    const setRecord = (): Promise<void> => this.client.set(sessionKey, value, "PXAT", expireAt).then(() => undefined);
     // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
-    return this.index.add(entry, now).then(() => this.client.set(sessionKey, value, "PXAT", expireAt));
+    return entry === null ? setRecord() : this.index.add(entry, now).then(setRecord);
   }
 
   /** PATCH; a legacy hash is first rewritten as a string record (compared on its version), then patched. */
