@@ -132,7 +132,7 @@ export class RedisStore implements SessionStore {
   private readonly index: UserIndex;
   /** Corks the client's socket until the end of the tick before a command (redis-write-batch.ts). */
   private readonly beforeWrite: BeforeWrite;
-  /** The logged-in creates of the current tick, where a session and its bucket share a slot (redis-create-batch.ts). */
+  /** The creates of the current tick (anonymous and logged in), where a session and its bucket share a slot (redis-create-batch.ts). */
   private readonly creates: CreateBatch | null;
 
   /**
