@@ -40,8 +40,14 @@ export const CHROMIUM_ARGS = [
   "--disable-gpu",
 ];
 
-/** Where the screenshots of the main pages live (overwritten on every run). */
-export const SCREENSHOT_DIR = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
+/**
+ * Where the browser tests write their screenshots: docs/screenshots/ (the README's pictures) with
+ * UPDATE_SCREENSHOTS=1, else a temporary folder, so a test run leaves the working tree as it found it.
+ */
+export const SCREENSHOT_DIR =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url))
+    : path.join(os.tmpdir(), "cloakroom-screenshots");
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
