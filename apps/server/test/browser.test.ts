@@ -2,7 +2,7 @@
  * The reference server in a real browser: Debian's Chromium driven by playwright-core against createApp served over
  * HTTPS (self-signed certificate, TRUST_PROXY off, COOKIE_SECURE=auto). What only a browser can show: the cookie
  * jar's view of the session cookie, JavaScript's view of it, cookie persistence, the back button after logout, and
- * what the pages look like (screenshots into docs/screenshots/, overwritten on every run).
+ * what the pages look like (screenshots: into docs/screenshots/ with UPDATE_SCREENSHOTS=1, else a temporary folder).
  *
  * One browser for the whole file; each test opens at most two contexts and closes them.
  */
