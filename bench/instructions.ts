@@ -80,6 +80,7 @@ async function main(): Promise<void> {
   // As bench:steady (see there): under callgrind's ~50× slower wall clock, cloakroom's 60 s touch window would close
   // every ~1,500 requests; stretched, the counted requests are the read-only ones they are at native speed.
   process.env.BENCH_TOUCH_AFTER ??= "1700000";
+  process.env.BENCH_CACHE_TTL ??= "1700000";
   process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1`.trim();
   // The setups: `-- ids` or BENCH_ONLY (both comma lists), else all of them.
   const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;

@@ -221,6 +221,17 @@ export function touchAfterOverride(): { touchAfter?: number } {
   return Number.isFinite(value) && value >= 0 && process.env.BENCH_TOUCH_AFTER !== undefined ? { touchAfter: value } : {};
 }
 
+/**
+ * CachedStore's `ttl` from BENCH_CACHE_TTL, else nothing (the default, 5 s), for the same reason as
+ * {@link touchAfterOverride}: under callgrind the bench's one hot session was refilled from Redis every ~200 requests
+ * (at native speed, every ~30,000), and the refills (a Redis read in baseline code, the LRU's dispose) cost ~12k
+ * instructions per counted request. The refill path is what the cr-redis row measures.
+ */
+export function cacheTtlOverride(): { ttl?: number } {
+  const value = Number(process.env.BENCH_CACHE_TTL);
+  return Number.isFinite(value) && value > 0 ? { ttl: value } : {};
+}
+
 async function buildCloakroomSetup(id: string): Promise<SessionSetup> {
   const { default: session } = await importOrSkip<{ default: (o: object) => RequestHandler }>("cloakroom/express");
   const made = await makeCloakroomStore(id);
@@ -284,7 +295,7 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
       const subscriber = new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1 });
       let store: CloakroomStore;
       try {
-        store = new CachedStore({ store: redisStore, invalidation: new Channel({ client, subscriber, channel: `${PREFIX}invalidation` }) }) as CloakroomStore;
+        store = new CachedStore({ store: redisStore, invalidation: new Channel({ client, subscriber, channel: `${PREFIX}invalidation` }), ...cacheTtlOverride() }) as CloakroomStore;
       } catch (error) {
         throw new SkipScenario(`CachedStore could not be built (${firstLine(error)})`);
       }

@@ -1,5 +1,6 @@
 /**
- * How CachedStore copies what it hands out: JSON when JSON gives the record back exactly, structuredClone otherwise.
+ * How CachedStore copies what it hands out: MemoryStore's held form (memory-codec.ts) when JSON gives the record back
+ * exactly, structuredClone otherwise.
  * The shared store here is a MemoryStore wrapped to return values JSON cannot carry (a Date), as a third-party store
  * might; the channel is an in-process one that is always subscribed (the Redis and PostgreSQL channels are tested
  * against the real servers in test/cached.*.test.ts).
@@ -71,6 +72,26 @@ describe("CachedStore copies", () => {
     expect(hit).toStrictEqual(first);
     (hit!.data.cart as string[]).push("injected");
     expect(cached.peek(key)).toStrictEqual(first);
+  });
+
+  it("every held form (minimal, with meta and a cookie lifetime, generic) comes back from memory as the store gave it", async () => {
+    const memory = new MemoryStore();
+    const cached = await cachedOver(memory);
+    const now = Date.now();
+    const records: Record<string, SessionRecord> = {
+      minimal: recordAt(now),
+      device: { ...recordAt(now), cookieMaxAge: 86_400_000, version: 3, meta: { ip: "203.0.113.9", userAgent: "Mozilla/5.0 \u00e9" } },
+      other: { ...recordAt(now), userId: "someone-else", meta: { ip: "::1", extra: { nested: [1, null] } } as SessionRecord["meta"] },
+      anonymous: { ...recordAt(now), userId: null, data: JSON.parse('{"__proto__":"data","constructor":1,"cart":[]}') as Record<string, unknown> },
+    };
+    for (const [key, record] of Object.entries(records)) {
+      await memory.create(key, record);
+      const first = await cached.get(key);
+      const hit = cached.peek(key);
+      expect(hit, key).toStrictEqual(first);
+      expect(hit, key).not.toBe(first);
+      expect(Object.keys(hit!.data), key).toStrictEqual(Object.keys(first!.data));
+    }
   });
 
   it("a record JSON would change (a Date, an undefined, -0) is served from memory by structuredClone: still a Date, still a copy", async () => {

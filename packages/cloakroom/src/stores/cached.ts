@@ -22,6 +22,7 @@ import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { expiresAtOf } from "../core/types.js";
 import { jsonExact } from "./json-exact.js";
+import { decodeRecord, encodeRecord, type HeldRecord } from "./memory-codec.js";
 import type {
   SessionPatch,
   SessionRecord,
@@ -41,10 +42,12 @@ export { PostgresInvalidationChannel, type PostgresInvalidationChannelOptions } 
 
 interface Entry {
   /**
-   * The record as JSON, when JSON gives it back exactly (what every built-in store keeps: so it cannot differ): a hit
-   * copies it with JSON.parse. Measured on Node 20 for a small record: JSON.parse ~0.5 µs, structuredClone ~2 µs.
+   * The record in MemoryStore's held form (memory-codec.ts), when JSON gives it back exactly (what every built-in
+   * store keeps: so it cannot differ): a hit decodes a fresh copy, parsing only the data's JSON. Measured under
+   * callgrind (bench:steady), a hit's copy cost 14.9k instructions as JSON.parse of the whole record, 4.6k decoded;
+   * structuredClone costs ~4× JSON.parse.
    */
-  json: string | null;
+  held: HeldRecord | null;
   /** Otherwise (a Date, a class instance, an `undefined` in the data) a private copy, handed out via structuredClone. */
   record: SessionRecord | null;
   userId: string | null;
@@ -174,7 +177,7 @@ export class CachedStore implements SessionStore {
     if (entry === undefined) return undefined;
     const now = this.#now();
     if (now - entry.filledAt < this.#ttl && entry.expiresAt > now) {
-      return entry.json === null ? structuredClone(entry.record!) : (JSON.parse(entry.json) as SessionRecord);
+      return entry.held === null ? structuredClone(entry.record!) : decodeRecord(entry.held);
     }
     this.#entries.delete(key);
     return undefined;
@@ -344,7 +347,7 @@ export class CachedStore implements SessionStore {
   #remember(key: string, record: SessionRecord, filledAt: number): void {
     const exact = jsonExact(record);
     const entry: Entry = {
-      json: exact ? JSON.stringify(record) : null,
+      held: exact ? encodeRecord(record) : null,
       record: exact ? null : structuredClone(record),
       userId: record.userId,
       expiresAt: expiresAtOf(record),
