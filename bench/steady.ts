@@ -12,7 +12,10 @@
  * costs 100–200M instructions, 25–50k per request over 4,000 requests, so a row with one is reported as such.
  *
  * Env: BENCH_TOUCH_AFTER (cloakroom's touchAfter in the servers, 1,700,000 ms here: see main()), BENCH_STEADY_WARMUP (6000), BENCH_STEADY_COUNT (4000), BENCH_STEADY_CONNECTIONS (1: requests one at a time),
- * BENCH_STEADY_KEEP=1 keeps the callgrind dumps (their directory is printed) for callgrind_annotate.
+ * BENCH_RESULTS names the results/<name>.md/.json written (default "steady"). BENCH_STEADY_KEEP=1 keeps the callgrind dumps (their directory is printed) for callgrind_annotate.
+ * BENCH_STEADY_WORKLOAD=mix counts the mixed workload of `npm run bench` instead: BENCH_SESSIONS (10000) sessions
+ * logged in before the warm-up, request i uses session (i × 7919) mod BENCH_SESSIONS (7919 is prime, so every session
+ * is visited in turn), and every tenth request is `POST /cart`, which changes one key of the session.
  * Needs valgrind (callgrind_control comes with it); without it the script says so and exits 0.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -21,13 +24,15 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCENARIOS } from "./lib/scenarios.js";
-import { login, startServer, type RunningServer } from "./lib/processes.js";
+import { login, loginMany, startServer, type RunningServer } from "./lib/processes.js";
 import { markdownTable, writeSection } from "./lib/report.js";
 import { byCategory, selfCosts } from "./lib/callgrind.js";
 
 const WARMUP = Number(process.env.BENCH_STEADY_WARMUP ?? 6000);
 const COUNT = Number(process.env.BENCH_STEADY_COUNT ?? 4000);
 const CONNECTIONS = Number(process.env.BENCH_STEADY_CONNECTIONS ?? 1);
+const MIX = process.env.BENCH_STEADY_WORKLOAD === "mix";
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const DEFAULT_IDS = ["fastify", "fastify-floor", "fastify-session", "cr-fastify", "hono", "hono-floor", "cr-hono", "bare", "floor-proto", "cr-memory"];
 
 interface Row {
@@ -44,11 +49,16 @@ interface Row {
  * autocannon process: under callgrind, a server driven by autocannon was still spending 57 % of the counted window
  * in V8's optimizing compiler after 6,000 requests (this loop: 4 %), which is not steady state (bench/README.md).
  */
-async function serve(agent: Agent, server: RunningServer, cookie: string, amount: number): Promise<string | null> {
+async function serve(agent: Agent, server: RunningServer, cookies: string[], amount: number): Promise<string | null> {
   let left = amount;
+  let sent = 0;
   let failed: string | null = null;
   const one = (): Promise<number> => new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: server.port, path: "/dashboard", headers: { cookie }, agent }, (res) => {
+    const i = sent++;
+    const cookie = cookies[(i * 7919) % cookies.length]!;
+    const write = MIX && i % 10 === 9;
+    const options = { host: "127.0.0.1", port: server.port, method: write ? "POST" : "GET", path: write ? "/cart" : "/dashboard", headers: { cookie }, agent };
+    const req = request(options, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
     });
@@ -78,12 +88,12 @@ async function measure(id: string): Promise<{ total: number; majorGcs: number } 
     const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     try {
       const scenario = SCENARIOS.find((s) => s.id === id)!;
-      const cookie = scenario.authless ? "none=1" : await login(server.port, "user-steady");
-      const warm = await serve(agent, server, cookie, WARMUP);
+      const cookies = scenario.authless ? ["none=1"] : MIX ? await loginMany(server.port, SESSIONS) : [await login(server.port, "user-steady")];
+      const warm = await serve(agent, server, cookies, WARMUP);
       if (warm) return `warm-up: ${warm}`;
       execFileSync("callgrind_control", ["-z", String(server.child.pid)], { stdio: "ignore" });
       counting = true;
-      const counted = await serve(agent, server, cookie, COUNT);
+      const counted = await serve(agent, server, cookies, COUNT);
       counting = false;
       if (counted) return counted;
       execFileSync("callgrind_control", ["-d", String(server.child.pid)], { stdio: "ignore" });
@@ -134,7 +144,7 @@ async function main(): Promise<void> {
     console.log(`${id.padEnd(16)} ${last.perRequest === null ? last.note : `${Math.round(last.perRequest / 1000)}k instructions per request${last.majorGcs ? ` (${last.majorGcs} major GC in the window)` : ""}`}`);
   }
   const markdown = [
-    `## Instructions per request at steady state (callgrind, GET /dashboard, ${COUNT} requests after ${WARMUP}, ${CONNECTIONS} connection${CONNECTIONS === 1 ? "" : "s"})`,
+    `## Instructions per request at steady state (callgrind, ${MIX ? `${SESSIONS} sessions, every tenth request POST /cart` : "GET /dashboard"}, ${COUNT} requests after ${WARMUP}, ${CONNECTIONS} connection${CONNECTIONS === 1 ? "" : "s"})`,
     "",
     markdownTable(
       ["setup", "instructions / request", "major GCs in the window"],
@@ -143,7 +153,7 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
   console.log(`\n${markdown}`);
-  await writeSection("steady", markdown, { warmup: WARMUP, count: COUNT, connections: CONNECTIONS, rows });
+  await writeSection(process.env.BENCH_RESULTS ?? "steady", markdown, { warmup: WARMUP, count: COUNT, connections: CONNECTIONS, rows });
 }
 
 main().catch((error: unknown) => {

@@ -30,7 +30,8 @@ export interface PostgresStoreOptions extends BaseStoreOptions, TableLocation {
   /** A `postgres://` URL; the store opens its own pool and ends it in `close()`. */
   connectionString?: string;
   /**
-   * Connections in the store's own pool.
+   * Connections in the store's own pool. From 2 up, one of them stays checked out, and a statement that finds it free
+   * runs on it, sparing pg-pool's checkout and release (postgres-lane.ts); the others serve concurrent statements.
    * @default 10
    */
   poolSize?: number;

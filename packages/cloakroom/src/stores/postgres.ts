@@ -18,6 +18,7 @@ import type {
 } from "../core/types.js";
 import { splitDataPatch } from "./data-patch.js";
 import { decodeString, encodeJson, encodeString, keyDigest } from "./postgres-codec.js";
+import { PinnedLane } from "./postgres-lane.js";
 import { resolveOptions, type PostgresStoreOptions, type SweepReport } from "./postgres-options.js";
 import type { ResolvedTable } from "./postgres-schema.js";
 import { migrate } from "./postgres-schema.js";
@@ -52,6 +53,8 @@ export class PostgresStore implements SessionStore {
 
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
+  /** Statements go through a pinned client when it is free (postgres-lane.ts); only on the store's own pool. */
+  private readonly lane: PinnedLane | undefined;
   private readonly table: ResolvedTable;
   private readonly sql: Statements;
   private readonly now: () => number;
@@ -80,12 +83,16 @@ export class PostgresStore implements SessionStore {
     if (resolved.pool) {
       this.pool = resolved.pool;
       this.ownsPool = false;
+      // A caller's pool may be shared with other code, or have a single connection: pinning one could starve them.
+      this.lane = undefined;
     } else {
       this.pool = new pg.Pool(resolved.poolConfig);
       this.ownsPool = true;
       // An idle connection that dies (server restart, network) is already dropped by the pool; without a listener
       // its 'error' event would crash the process. The next query opens a fresh connection.
       this.pool.on("error", () => {});
+      // With one connection, a pinned client would leave none for the sweep's advisory-lock session.
+      this.lane = (resolved.poolConfig?.max ?? 0) >= 2 ? new PinnedLane(this.pool) : undefined;
     }
     this.timer = startSweepTimer(STORE, resolved.sweepInterval, () => this.sweep());
   }
@@ -232,6 +239,7 @@ export class PostgresStore implements SessionStore {
 
   private async shutDown(): Promise<void> {
     await this.timer.stop();
+    await this.lane?.close();
     if (this.ownsPool) await this.pool.end();
   }
 
@@ -257,7 +265,8 @@ export class PostgresStore implements SessionStore {
   ): Promise<pg.QueryResult<R>> {
     if (!this.tableReady) await this.ensureTable();
     try {
-      return await this.pool.query<R>({ name: statement.name, text: statement.text, values });
+      const config = { name: statement.name, text: statement.text, values };
+      return await (this.lane ? this.lane.query<R>(config) : this.pool.query<R>(config));
     } catch (cause) {
       throw storeError(STORE, operation, cause);
     }
