@@ -21,11 +21,50 @@ function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
 }
 
 describe("memory-codec", () => {
-  it("packs a minimal signed-in session into ~51 one-byte characters", () => {
+  it("packs a minimal signed-in session (data `{ userId }` alone) into the header and the userId's text, no JSON", () => {
     const held = encodeRecord(record());
-    expect(held.startsWith("P")).toBe(true);
-    expect(held.length).toBe(1 + 24 + JSON.stringify([{ userId: "user-1" }]).length);
+    expect(held.startsWith("U")).toBe(true);
+    expect(held.length).toBe(1 + 24 + "user-1".length);
     expect(decodeRecord(held)).toStrictEqual(record());
+    const touched = record({ version: 3, cookieMaxAge: 86_400_000, meta: { ip: "::1", userAgent: "UA" } });
+    const full = encodeRecord(touched);
+    expect(full.startsWith("Q")).toBe(true);
+    expect(full.length).toBe(1 + 36 + 4 + 1 + "::1UA".length + "user-1".length);
+    expect(decodeRecord(full)).toStrictEqual(touched);
+  });
+
+  it.each([
+    ["an empty userId", ""],
+    ["a userId with JSON's special characters", 'a"b\\c\u0000\u2028'],
+    ["a userId outside one-byte characters", "ユーザー🦊"],
+    ["a lone surrogate", "x\ud800y"],
+  ])("holds %s in the userId-only forms, exactly", (_name, userId) => {
+    for (const value of [record({ userId, data: { userId } }), record({ userId, data: { userId }, version: 2 })]) {
+      const decoded = decodeRecord(encodeRecord(value));
+      expect(decoded).toStrictEqual(value);
+      expect(decoded.data).not.toBe(value.data);
+    }
+  });
+
+  it.each([
+    ["data.userId not the record's", record({ userId: "user-2" })],
+    ["anonymous with a data.userId", record({ userId: null })],
+    ["a second data key", record({ data: { userId: "user-1", cart: 1 } })],
+    ["a numeric data.userId", record({ userId: "1", data: { userId: 1 } })],
+  ])("keeps JSON for %s", (_name, value) => {
+    for (const one of [value, { ...value, version: 1 }]) {
+      const held = encodeRecord(one);
+      expect(held.startsWith("U")).toBe(false);
+      expect(decodeRecord(held)).toStrictEqual(one);
+    }
+  });
+
+  it("hands out a fresh data object on every read of the userId-only forms", () => {
+    for (const held of [encodeRecord(record()), encodeRecord(record({ version: 1 }))]) {
+      const first = decodeRecord(held);
+      first.data.userId = "changed";
+      expect(decodeRecord(held).data).toStrictEqual({ userId: "user-1" });
+    }
   });
 
   it.each([
@@ -45,7 +84,7 @@ describe("memory-codec", () => {
   });
 
   it("holds a touched session with a cookie lifetime and a device in the Q form: fields in the header, meta as text", () => {
-    const value = record({ version: 12, cookieMaxAge: 86_400_000, meta: { ip: "203.0.113.7", userAgent: "Mozilla/5.0 (X11; Linux x86_64)" } });
+    const value = record({ version: 12, cookieMaxAge: 86_400_000, meta: { ip: "203.0.113.7", userAgent: "Mozilla/5.0 (X11; Linux x86_64)" }, data: { userId: "user-1", theme: "dark" } });
     const held = encodeRecord(value);
     expect(held.startsWith("Q")).toBe(true);
     // header (1 + 6 times of 6 + two lengths of 2 + the userId mode) + the texts + the data's JSON, nothing else

@@ -17,6 +17,10 @@
  *   took 6.6k instructions, `{"userId":"u1"}` alone 2.8k; the texts are slices.
  * - "J" + the JSON of the full positional array: anything else (a time that is fractional, negative or non-finite,
  *   meta with other fields than ip and userAgent as strings).
+ * The seed's session, whose data is `{ userId }` and nothing else (with `userId` the record's userId), skips JSON in
+ * the first two forms: "U" is "P" with the userId's text as the tail, and the "Q" form's userId mode "2" says its
+ * tail is that text. A read then builds `{ userId: tail }`, where JSON.parse of `{"userId":"u1"}` cost 2.7k
+ * instructions a read under callgrind (bench:steady, session 7), most of it the call into V8's C++ parser.
  *
  * JSON rather than structuredClone: a copy in and a copy out (~0.9 + 0.7 µs against ~2 + 2 µs for a small record),
  * and a Date comes back as a string, as from every network store. JSON.parse defines own properties, so a data key
@@ -28,6 +32,7 @@ import type { SessionMeta, SessionRecord } from "../core/types.js";
 export type HeldRecord = string;
 
 const PACKED = "P";
+const PACKED_USER = "U";
 const FULL = "Q";
 const GENERIC = "J";
 const TIME_CHARS = 6;
@@ -51,6 +56,12 @@ type GenericTuple = [number, number, number, number, string | null, Record<strin
 
 function packable(time: number): boolean {
   return Number.isInteger(time) && time >= 0 && time < MAX_PACKED_TIME;
+}
+
+/** Whether the data is `{ userId }` alone, that userId being the record's: held as the userId's text, no JSON. */
+function userOnly(record: SessionRecord): boolean {
+  const data = record.data;
+  return typeof record.userId === "string" && Object.hasOwn(data, "userId") && data.userId === record.userId && Object.keys(data).length === 1;
 }
 
 /** What the userId defaults to: the data's own `userId` when it is a string. */
@@ -107,7 +118,8 @@ export function encodeRecord(record: SessionRecord): HeldRecord {
     held = generic(record);
   } else if (version === 0 && cookieMaxAge === null && isEmpty(meta)) {
     const times = [...timeChars(idleExpiresAt), ...timeChars(absoluteExpiresAt), ...timeChars(createdAt), ...timeChars(touchedAt)];
-    held = PACKED + String.fromCharCode(...times) + JSON.stringify(implied ? [data] : [data, record.userId]);
+    if (userOnly(record)) held = PACKED_USER + String.fromCharCode(...times) + record.userId!;
+    else held = PACKED + String.fromCharCode(...times) + JSON.stringify(implied ? [data] : [data, record.userId]);
   } else if ((cookieMaxAge === null || (packable(cookieMaxAge) && cookieMaxAge !== NULL_TIME)) && packable(version) && plainMeta(meta)) {
     const times = [
       ...timeChars(idleExpiresAt),
@@ -118,15 +130,16 @@ export function encodeRecord(record: SessionRecord): HeldRecord {
       ...timeChars(version),
     ];
     const { ip, userAgent } = meta;
+    const user = userOnly(record);
     held =
       FULL +
       String.fromCharCode(...times) +
       lengthChars(ip) +
       lengthChars(userAgent) +
-      (implied ? "0" : "1") +
+      (user ? "2" : implied ? "0" : "1") +
       (ip ?? "") +
       (userAgent ?? "") +
-      JSON.stringify(implied ? data : [data, record.userId]);
+      (user ? record.userId! : JSON.stringify(implied ? data : [data, record.userId]));
   } else {
     held = generic(record);
   }
@@ -147,13 +160,28 @@ export function decodeRecord(held: HeldRecord): SessionRecord {
   if (form === 81 /* "Q" */) return decodeFull(held);
   // The rare form in a function of its own: kept here, its destructuring made this function's bytecode too big for
   // V8 to optimize it within 9,000 requests (bench:steady found it still in baseline code, 5k instructions a call).
-  if (form !== 80 /* "P" */) return decodeGeneric(held);
+  if (form !== 80 /* "P" */) return form === 85 /* "U" */ ? decodePackedUser(held) : decodeGeneric(held);
   // Indexed reads, not a destructuring with defaults: that runs the array iterator protocol on every read.
   const tail = JSON.parse(held.slice(HEADER)) as Tail;
   const data = tail[0];
   return {
     userId: tail.length > 1 ? (tail[1] as string | null) : impliedUserId(data),
     data,
+    createdAt: readTime(held, 1 + 2 * TIME_CHARS),
+    touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
+    idleExpiresAt: readTime(held, 1),
+    absoluteExpiresAt: readTime(held, 1 + TIME_CHARS),
+    cookieMaxAge: null,
+    version: 0,
+    meta: {},
+  };
+}
+
+function decodePackedUser(held: HeldRecord): SessionRecord {
+  const userId = held.slice(HEADER);
+  return {
+    userId,
+    data: { userId },
     createdAt: readTime(held, 1 + 2 * TIME_CHARS),
     touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
     idleExpiresAt: readTime(held, 1),
@@ -184,12 +212,24 @@ function decodeFull(held: HeldRecord): SessionRecord {
     meta.userAgent = held.slice(at, at + agentLength);
     at += agentLength;
   }
-  const implied = held.charCodeAt(AT_USER_MODE) === 48; /* "0" */
-  const parsed = JSON.parse(held.slice(at)) as Record<string, unknown> | [Record<string, unknown>, string | null];
-  const data = implied ? (parsed as Record<string, unknown>) : (parsed as [Record<string, unknown>, string | null])[0];
+  const mode = held.charCodeAt(AT_USER_MODE);
+  const tail = held.slice(at);
+  let data: Record<string, unknown>;
+  let userId: string | null;
+  if (mode === 50 /* "2": the data is { userId } */) {
+    userId = tail;
+    data = { userId };
+  } else if (mode === 48 /* "0": userId implied */) {
+    data = JSON.parse(tail) as Record<string, unknown>;
+    userId = impliedUserId(data);
+  } else {
+    const parsed = JSON.parse(tail) as [Record<string, unknown>, string | null];
+    data = parsed[0];
+    userId = parsed[1];
+  }
   const cookieMaxAge = readTime(held, AT_COOKIE_MAX_AGE);
   return {
-    userId: implied ? impliedUserId(data) : (parsed as [Record<string, unknown>, string | null])[1],
+    userId,
     data,
     createdAt: readTime(held, 1 + 2 * TIME_CHARS),
     touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
@@ -204,7 +244,7 @@ function decodeFull(held: HeldRecord): SessionRecord {
 /** `min(idleExpiresAt, absoluteExpiresAt)` of a held record, without parsing its JSON when packed. */
 export function expiresAtOfHeld(held: HeldRecord): number {
   const form = held.charCodeAt(0);
-  if (form !== 80 /* "P" */ && form !== 81 /* "Q" */) {
+  if (form !== 80 /* "P" */ && form !== 81 /* "Q" */ && form !== 85 /* "U" */) {
     const record = decodeRecord(held);
     return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
   }
