@@ -8,7 +8,7 @@ import { MemoryStore, SessionManager, type SessionRecord, type SessionStore } fr
 import Fastify from "fastify";
 import cloakroom from "cloakroom/fastify";
 import { Hono } from "hono";
-import { session as honoSession, type SessionEnv } from "cloakroom/hono";
+import { session as honoSession, type ScopedSessionEnv, type SessionEnv, type SessionMiddleware } from "cloakroom/hono";
 
 declare module "cloakroom" {
   interface SessionData {
@@ -108,3 +108,33 @@ hono.get("/", async (c) => {
   await c.var.session.destroy();
   return c.text(String(cart?.length));
 });
+
+// cloakroom/hono's type follows cookie.path. At "/" (given or by default) every request has a session: SessionEnv.
+const rootedApp = new Hono().use(honoSession({ secret: "x".repeat(32), cookie: { path: "/", maxAge: 1000 } }));
+rootedApp.get("/", (c) => c.text(String(c.var.session.userId)));
+const rooted: SessionMiddleware = honoSession({ secret: "x".repeat(32), cookie: () => ({ path: "/" }) });
+// Under another path the session is unset outside it: ScopedSessionEnv, where it may be undefined.
+const scopedApp = new Hono().use(honoSession({ secret: "x".repeat(32), cookie: { path: "/app" } }));
+scopedApp.get("/app", (c) => {
+  // @ts-expect-error -- c.var.session may be undefined: check it first
+  c.var.session.userId = "u1";
+  const scopedSession = c.get("session");
+  if (scopedSession) scopedSession.userId = "u1";
+  return c.text("ok");
+});
+// @ts-expect-error -- a scoped middleware does not promise a session on every request
+const notRooted: SessionMiddleware = honoSession({ secret: "x".repeat(32), cookie: { path: "/app" } });
+declare const somePath: string;
+// A path the compiler knows only as a string is scoped too.
+const dynamic: SessionMiddleware<ScopedSessionEnv> = honoSession({ secret: "x".repeat(32), cookie: (c) => ({ path: somePath, secure: c.req.url.startsWith("https:") }) });
+// @ts-expect-error -- … and so not a SessionMiddleware
+const dynamicRooted: SessionMiddleware = honoSession({ secret: "x".repeat(32), cookie: { path: somePath } });
+const scopedEnvApp = new Hono<ScopedSessionEnv>();
+scopedEnvApp.use(honoSession({ secret: "x".repeat(32), cookie: { path: "/app" } }));
+scopedEnvApp.post("/app/logout", async (c) => {
+  // @ts-expect-error -- new Hono<ScopedSessionEnv>() types c.var.session as possibly undefined as well
+  await c.var.session.destroy();
+  await c.var.session?.destroy();
+  return c.text("out");
+});
+void [rooted, notRooted, dynamic, dynamicRooted];

@@ -37,15 +37,30 @@ export interface HonoSessionOptions extends AdapterOptions<Context> {
 export type HonoSession = PromiseSession & Partial<SessionData>;
 
 /**
- * The Hono environment the middleware provides: `new Hono<SessionEnv>()` types `c.var.session`. It is unset outside
- * `cookie.path` (as `req.session` under Express), which the default path `/` never is.
+ * The Hono environment of a middleware whose cookie path is `/` (the default): every request is under it, so
+ * `c.var.session` is always set. `new Hono<SessionEnv>()` types it.
  */
 export interface SessionEnv {
   Variables: { session: HonoSession };
 }
 
+/**
+ * The Hono environment of a middleware with another `cookie.path` (or one not known to be `/` when the types are
+ * checked): `c.var.session` is unset outside the path (as `req.session` under Express), so it is
+ * `HonoSession | undefined` and a route must check it. `new Hono<ScopedSessionEnv>()` types it.
+ */
+export interface ScopedSessionEnv {
+  Variables: { session: HonoSession | undefined };
+}
+
 /** The middleware, with the engine attached for device lists and revocation. */
-export type SessionMiddleware = MiddlewareHandler<SessionEnv> & { manager: SessionManager };
+export type SessionMiddleware<E extends SessionEnv | ScopedSessionEnv = SessionEnv> = MiddlewareHandler<E> & { manager: SessionManager };
+
+/** Cookie attributes whose `path` is `/`, given or by default: the session covers every request. */
+export type RootCookieOptions = Omit<CookieOptions, "path"> & { path?: "/" };
+
+/** The options with a cookie at the root path, given as attributes or as a function of the context. */
+export type RootSessionOptions = Omit<HonoSessionOptions, "cookie"> & { cookie?: RootCookieOptions | ((c: Context) => RootCookieOptions) };
 
 /** The Node.js request under @hono/node-server (its `c.env.incoming`), whose headers cost nothing to read. */
 function incomingOf(c: Context): IncomingMessage | undefined {
@@ -53,7 +68,9 @@ function incomingOf(c: Context): IncomingMessage | undefined {
 }
 
 /**
- * Create the session middleware.
+ * Create the session middleware. Its type follows `cookie.path`: without one, or with `"/"`, `c.var.session` is
+ * always set ({@link SessionEnv}); with another path, or one the compiler only knows as a string, it may be
+ * `undefined` ({@link ScopedSessionEnv}).
  * @throws {TypeError} naming the option, for bad configuration
  * @example
  * import { Hono } from "hono";
@@ -61,8 +78,13 @@ function incomingOf(c: Context): IncomingMessage | undefined {
  * const app = new Hono<SessionEnv>();
  * app.use(session({ secret: process.env.SESSION_SECRET! }));
  * app.post("/login", (c) => { c.var.session.userId = user.id; return c.text("Logged in"); }); // ticket rotated
+ * @example
+ * const admin = new Hono<ScopedSessionEnv>().use(session({ secret, cookie: { path: "/admin" } }));
+ * admin.get("/admin", (c) => c.text(c.var.session?.userId ? "in" : "out")); // undefined outside /admin
  */
-export function session(options: HonoSessionOptions): SessionMiddleware {
+export function session(options: RootSessionOptions): SessionMiddleware;
+export function session(options: HonoSessionOptions): SessionMiddleware<ScopedSessionEnv>;
+export function session(options: HonoSessionOptions): SessionMiddleware | SessionMiddleware<ScopedSessionEnv> {
   const common = resolveCommonOptions(options, ["proxy", "trustProxy"]);
   if (options.proxy !== undefined && typeof options.proxy !== "boolean") throw new TypeError("proxy option must be a boolean");
   const trust = compileTrust(options.trustProxy);
@@ -77,7 +99,7 @@ export function session(options: HonoSessionOptions): SessionMiddleware {
   const proxy: boolean | null = options.proxy ?? (trustsNobody(trust) ? false : null);
   const { cookieOf, cookie: staticCookie } = common;
 
-  const middleware = async function cloakroomSession(c: Context<SessionEnv>, next: () => Promise<void>): Promise<void> {
+  const middleware = async function cloakroomSession(c: Context<ScopedSessionEnv>, next: () => Promise<void>): Promise<void> {
     const incoming = incomingOf(c);
     const cookie = cookieOf === undefined ? undefined : cookieOf(c);
     // Outside cookie.path, express-session's answer: no session (c.var.session unset), no store lookup, no Set-Cookie.
@@ -123,7 +145,7 @@ export function session(options: HonoSessionOptions): SessionMiddleware {
       // A response that sets a session cookie must never be stored by a shared cache (ASVS 5.0 V14.3.2).
       c.header("cache-control", "no-store");
     }
-  } as SessionMiddleware;
+  } as SessionMiddleware<ScopedSessionEnv>;
   middleware.manager = manager;
   return middleware;
 }

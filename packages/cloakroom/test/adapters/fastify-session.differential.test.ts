@@ -6,96 +6,11 @@
  * Where the two differ by design (a new session's `sessionId` before it is stored, `reload()` of a session never
  * stored, destroy() leaving `request.session` in place), the test says so and checks each side's own answer.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import type { FastifyRequest } from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
-import cloakroom from "cloakroom/fastify";
+import { HOUR, JsonStore, LIBS, appWith, closeApps, expiresIn, loginLine, post, sessionOf, viaCallback, type AnySession, type Route } from "./fastify-session-apps.js";
 
-const SECRET = "fastify-session-differential-secret-0123456789";
-type Lib = "cloakroom" | "@fastify/session";
-const LIBS: Lib[] = ["cloakroom", "@fastify/session"];
-
-/** A session as both libraries offer it (their types clash, so the routes see this shape). */
-interface AnySession {
-  [key: string]: unknown;
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  isModified(): boolean;
-  isSaved(): boolean;
-  save(cb: (error?: Error | null) => void): void;
-  reload(cb: (error?: Error | null) => void): void;
-  destroy(cb: (error?: Error | null) => void): void;
-  regenerate(fields: string[], cb: (error?: Error | null) => void): void;
-  regenerate(cb: (error?: Error | null) => void): void;
-  readonly sessionId: string | null;
-}
-const sessionOf = (request: FastifyRequest): AnySession => (request as unknown as { session: AnySession }).session;
-/** A callback's outcome: "ok" for no error (undefined or null), else the message. */
-const outcome = (error: Error | null | undefined): string => (error == null ? "ok" : error.message);
-/** Node-style call as a Promise of its outcome. */
-const viaCallback = (run: (cb: (error?: Error | null) => void) => void): Promise<string> =>
-  new Promise((resolve) => run((error) => resolve(outcome(error))));
-
-/**
- * @fastify/session's store contract with the copy semantics of a real store (its own MemoryStore keeps the Session
- * object itself, so a later request would share nested objects with the stored one).
- */
-class JsonStore {
-  readonly sessions = new Map<string, string>();
-  set(id: string, session: object, cb: (error?: Error) => void): void {
-    this.sessions.set(id, JSON.stringify(session));
-    cb();
-  }
-  get(id: string, cb: (error: Error | null, session?: unknown) => void): void {
-    const json = this.sessions.get(id);
-    cb(null, json === undefined ? undefined : JSON.parse(json));
-  }
-  destroy(id: string, cb: (error?: Error) => void): void {
-    this.sessions.delete(id);
-    cb();
-  }
-}
-
-type Route = (session: AnySession, request: FastifyRequest) => Promise<unknown>;
-const apps: FastifyInstance[] = [];
-afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()));
-});
-
-async function appWith(lib: Lib, routes: Record<string, Route>, options: Record<string, unknown> = {}): Promise<FastifyInstance> {
-  const app = Fastify();
-  apps.push(app);
-  if (lib === "cloakroom") {
-    await app.register(cloakroom, { secret: SECRET, ...options });
-  } else {
-    // Untyped imports: @fastify/session's declarations of request.session clash with cloakroom/fastify's.
-    const specifiers = ["@fastify/cookie", "@fastify/session"];
-    const [cookie, session] = (await Promise.all(specifiers.map((s) => import(s)))) as { default: never }[];
-    await app.register(cookie!.default);
-    const cookieOption = options.cookie ?? {};
-    await app.register(session!.default, {
-      secret: SECRET,
-      cookieName: "sid",
-      saveUninitialized: false,
-      rolling: false,
-      store: new JsonStore(),
-      ...options,
-      cookie: typeof cookieOption === "object" ? { secure: false, ...cookieOption } : cookieOption,
-    } as never);
-  }
-  for (const [path, route] of Object.entries(routes)) {
-    app.post(path, async (request, reply) => reply.type("application/json").send(JSON.stringify(await route(sessionOf(request), request))));
-  }
-  await app.ready();
-  return app;
-}
-
-/** Cookie jar of one client: the `sid` pair of the last response that set it. */
-async function post(app: FastifyInstance, url: string, cookie?: string): Promise<{ body: unknown; cookie: string | undefined; lines: string[] }> {
-  const response = await app.inject({ method: "POST", url, headers: cookie ? { cookie } : {} });
-  const lines = ([] as string[]).concat((response.headers["set-cookie"] as string | string[] | undefined) ?? []);
-  const line = lines.find((l) => l.startsWith("sid="));
-  return { body: response.statusCode === 200 ? JSON.parse(response.body) : `${response.statusCode}`, cookie: line ? line.split(";")[0] : cookie, lines };
-}
+afterAll(closeApps);
 
 describe.each(LIBS)("%s", (lib) => {
   it("isModified() and isSaved() through a new session, a save(callback), and later changes", async () => {
@@ -195,43 +110,31 @@ describe.each(LIBS)("%s", (lib) => {
       "/me?next=/app": [[false, []], []],
     });
   });
-  /** The Set-Cookie line of a login on an app with these options (@fastify/session's cookie name "sid" on both). */
-  async function loginLine(options: Record<string, unknown>, route: Route = async (s) => (s.set("userId", "u1"), "in")): Promise<string> {
-    const { lines } = await post(await appWith(lib, { "/login": route }, options), "/login");
-    expect(lines).toHaveLength(1);
-    return lines[0]!;
-  }
-  /** The ms from now to a line's Expires attribute, or null when it has none. */
-  const expiresIn = (line: string): number | null => {
-    const expires = /; Expires=([^;]+)/i.exec(line)?.[1];
-    return expires === undefined ? null : Date.parse(expires) - Date.now();
-  };
-  const HOUR = 3_600_000;
 
   it.each([
     ["maxAge first", { maxAge: HOUR, expires: new Date("2099-01-01T00:00:00Z") }],
     ["expires first", { expires: new Date("2099-01-01T00:00:00Z"), maxAge: HOUR }],
   ])("cookie.maxAge and cookie.expires both given (%s): maxAge decides the expiry", async (_, cookie) => {
-    const line = await loginLine({ cookie });
+    const line = await loginLine(lib, { cookie });
     expect(expiresIn(line)).toBeGreaterThan(HOUR / 2);
     expect(expiresIn(line)).toBeLessThan(2 * HOUR);
   });
 
   it("cookie.sameSite \"none\" with secure \"auto\" over HTTP: SameSite=Lax and no Secure (a browser refuses None without Secure)", async () => {
-    const line = await loginLine({ cookie: { secure: "auto", sameSite: "none" } });
+    const line = await loginLine(lib, { cookie: { secure: "auto", sameSite: "none" } });
     expect(line).toMatch(/; SameSite=Lax/i);
     expect(line).not.toMatch(/; Secure/i);
   });
 
   it("options({ maxAge }) makes this session's cookie persistent (ms, as @fastify/session 11 applies it); without it the cookie is a browser-session one", async () => {
-    const remembered = await loginLine({}, async (s) => {
+    const remembered = await loginLine(lib, {}, async (s) => {
       s.set("userId", "u1");
       (s as unknown as { options(o: object): void }).options({ maxAge: HOUR });
       return "in";
     });
     expect(expiresIn(remembered)).toBeGreaterThan(HOUR / 2);
     expect(expiresIn(remembered)).toBeLessThan(2 * HOUR);
-    expect(expiresIn(await loginLine({}))).toBeNull();
+    expect(expiresIn(await loginLine(lib, {}))).toBeNull();
   });
 
   it("cookieName and idGenerator(request) name the cookie and make the id", async () => {
