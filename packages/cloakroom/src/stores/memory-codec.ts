@@ -5,7 +5,8 @@
  * session (bench:memory): the JSON of a positional array held ~120 characters; this form holds ~51.
  *
  * Every time is a whole number of ms in [0, 2^48) (until the year 10889), written as 6 characters (base 256,
- * big-endian; code units 0–255 only, so the string stays one byte per character). Three forms:
+ * big-endian; code units 0–255 only, so the string stays one byte per character). Three forms, and the userId-only
+ * variants below:
  * - "P" + idleExpiresAt, absoluteExpiresAt, createdAt, touchedAt + the JSON of `[data]` or `[data, userId]`: a session
  *   with version 0, no cookieMaxAge and no meta (the smallest; bench:memory's minimal session). userId is implied,
  *   i.e. `data.userId` when that is an own string (else null), unless given.
