@@ -10,28 +10,29 @@
  * followed by a destroy of the same key in one tick is never reordered into a resurrection.
  */
 
-import { createFlag } from "./redis-scripts.js";
-import type { IndexEntry } from "./redis-user-index.js";
-
 /** The most sessions one CREATE call writes: the script holds Redis while it runs (~10 µs a session). */
 export const MAX_BATCH = 64;
 
-/** A logged-in session to create: its key, its record's value and expiry (ms), its index member. */
+/** A logged-in session to create: its store key, its record's value and expiry (ms), its index member's place. */
 export interface IndexedCreate {
-  sessionKey: string;
+  key: string;
   value: string;
   expireAt: string;
-  entry: IndexEntry;
+  /** Its index member's score (s), and the bucket number and tag of its owner (redis-index.ts). */
+  score: string;
+  bucket: number;
+  tag: string;
 }
 
 interface Batch {
-  /** KEYS and ARGV of the anonymous sessions, and of the logged-in ones (CREATE takes the anonymous ones first). */
-  anonymousKeys: string[];
+  /** ARGV of the anonymous sessions, and of the logged-in ones (CREATE takes the anonymous ones first). */
   anonymousArgs: string[];
-  indexedKeys: string[];
   indexedArgs: string[];
+  anonymous: number;
   flags: string;
   pruneAt: string;
+  /** bucket, hour pairs of the sessions whose bucket expiry this batch checks (see {@link CreateBatch.addIndexed}). */
+  checked: number[];
   size: number;
   written: Promise<void>;
   settle: { resolve(): void; reject(error: unknown): void };
@@ -40,32 +41,38 @@ interface Batch {
 export class CreateBatch {
   private open: Batch | null = null;
 
-  /** @param send writes one batch: CREATE with these KEYS and ARGV */
-  constructor(private readonly send: (keys: string[], args: string[]) => Promise<unknown>) {}
+  /**
+   * @param send writes one batch: CREATE with this ARGV (its rejection is every create's of the batch)
+   * @param onChecked called once a batch is written, before its creates resolve, with the bucket, hour pairs whose
+   *   expiry it checked: one call per batch rather than a callback per checked create
+   */
+  constructor(
+    private readonly send: (args: string[]) => Promise<unknown>,
+    private readonly onChecked: (checked: number[]) => void = () => {},
+  ) {}
 
   /**
    * Queue an anonymous session (no index member).
    * @returns the batch's promise, settled once the batch is written
    */
-  addAnonymous(sessionKey: string, value: string, expireAt: string): Promise<void> {
+  addAnonymous(key: string, value: string, expireAt: string): Promise<void> {
     const batch = this.open ?? this.openBatch();
-    batch.anonymousKeys.push(sessionKey);
-    batch.anonymousArgs.push(value, expireAt);
+    batch.anonymousArgs.push(key, value, expireAt);
+    batch.anonymous += 1;
     return this.added(batch);
   }
 
   /**
-   * Queue a logged-in session and its index member; `checkExpiry`: also make the bucket live as long as the member,
-   * `pruneAt` (s, or ""): also prune the bucket's expired members (CREATE's flags, redis-scripts.ts).
+   * Queue a logged-in session and its index member; `flag`: what its addition does besides ZADD (CREATE's flags,
+   * redis-scripts.ts); `checkedHour`: the hour its bucket's expiry is checked to, or -1 when it is not checked.
    * @returns the batch's promise, settled once the batch is written
    */
-  addIndexed(create: IndexedCreate, checkExpiry: boolean, pruneAt: string): Promise<void> {
+  addIndexed(create: IndexedCreate, flag: string, pruneAt: string, checkedHour: number): Promise<void> {
     const batch = this.open ?? this.openBatch();
-    const { entry } = create;
-    batch.indexedKeys.push(create.sessionKey, entry.bucketKey);
-    batch.indexedArgs.push(create.value, create.expireAt, entry.score, entry.member);
-    batch.flags += createFlag(checkExpiry, pruneAt !== "");
+    batch.indexedArgs.push(create.key, create.value, create.expireAt, create.score, String(create.bucket), create.tag);
+    batch.flags += flag;
     if (pruneAt !== "") batch.pruneAt = pruneAt;
+    if (checkedHour !== -1) batch.checked.push(create.bucket, checkedHour);
     return this.added(batch);
   }
 
@@ -86,7 +93,7 @@ export class CreateBatch {
       settle.resolve = resolve;
       settle.reject = reject;
     });
-    const batch: Batch = { anonymousKeys: [], anonymousArgs: [], indexedKeys: [], indexedArgs: [], flags: "", pruneAt: "", size: 0, written, settle };
+    const batch: Batch = { anonymousArgs: [], indexedArgs: [], anonymous: 0, flags: "", pruneAt: "", checked: [], size: 0, written, settle };
     this.open = batch;
     process.nextTick(() => this.close(batch));
     return batch;
@@ -96,9 +103,10 @@ export class CreateBatch {
   private close(batch: Batch): void {
     if (this.open !== batch) return;
     this.open = null;
-    const { anonymousKeys, anonymousArgs, indexedKeys, indexedArgs } = batch;
-    const keys = anonymousKeys.length === 0 ? indexedKeys : indexedKeys.length === 0 ? anonymousKeys : anonymousKeys.concat(indexedKeys);
-    const args = [String(anonymousKeys.length), batch.pruneAt, batch.flags].concat(anonymousArgs, indexedArgs);
-    this.send(keys, args).then(batch.settle.resolve, batch.settle.reject);
+    const args = [String(batch.anonymous), batch.pruneAt, batch.flags].concat(batch.anonymousArgs, batch.indexedArgs);
+    this.send(args).then(() => {
+      if (batch.checked.length > 0) this.onChecked(batch.checked);
+      batch.settle.resolve();
+    }, batch.settle.reject);
   }
 }
