@@ -38,7 +38,7 @@ describe("UserIndex.queueCreate", () => {
     const flags: string[] = [];
     const run = (): Promise<unknown> => Promise.resolve(1);
     const index = new UserIndex({ client: {} as never, prefix: "p:", buckets: 16, sharesSlot: true, run });
-    const send = (args: string[]): Promise<unknown> => {
+    const send = (_keys: string[], args: string[]): Promise<unknown> => {
       flags.push(args[2] as string);
       return outcome();
     };
@@ -71,22 +71,35 @@ describe("UserIndex.queueCreate", () => {
 
 describe("CreateBatch", () => {
   it("sends anonymous sessions first, then the logged-in ones with one flag each, and records checked buckets once", async () => {
-    const sent: string[][] = [];
+    const sent: string[][][] = [];
     const recorded: number[][] = [];
     const batch = new CreateBatch(
-      (args) => {
-        sent.push(args);
+      (keys, args) => {
+        sent.push([keys, args]);
         return Promise.resolve(1);
       },
       (checked) => recorded.push(checked),
     );
-    const logged = (key: string, bucket: number): Parameters<CreateBatch["addIndexed"]>[0] => ({ key, value: "v", expireAt: "9", score: "7", bucket, tag: "t" });
+    const logged = (key: string, bucket: number): Parameters<CreateBatch["addIndexed"]>[0] => ({
+      sessionKey: `p:s:${key}`,
+      value: "v",
+      expireAt: "9",
+      score: "7",
+      member: `t${key}`,
+      bucket,
+      bucketKey: `p:i:${bucket}`,
+    });
     await Promise.all([
       batch.addIndexed(logged("a", 3), "1", "", 5),
-      batch.addAnonymous("b", "w", "8"),
+      batch.addAnonymous("p:s:b", "w", "8"),
       batch.addIndexed(logged("c", 4), "2", "6", -1),
     ]);
-    expect(sent).toEqual([["1", "6", "12", "b", "w", "8", "a", "v", "9", "7", "3", "t", "c", "v", "9", "7", "4", "t"]]);
+    expect(sent).toEqual([
+      [
+        ["p:s:b", "p:s:a", "p:i:3", "p:s:c", "p:i:4"],
+        ["1", "6", "12", "w", "8", "v", "9", "7", "ta", "v", "9", "7", "tc"],
+      ],
+    ]);
     expect(recorded).toEqual([[3, 5]]);
   });
 });

@@ -13,22 +13,24 @@
 /** The most sessions one CREATE call writes: the script holds Redis while it runs (~10 µs a session). */
 export const MAX_BATCH = 64;
 
-/** A logged-in session to create: its store key, its record's value and expiry (ms), its index member's place. */
+/** A logged-in session to create: its Redis key, its record's value and expiry (ms), its index member and bucket. */
 export interface IndexedCreate {
-  key: string;
+  sessionKey: string;
   value: string;
   expireAt: string;
-  /** Its index member's score (s), and the bucket number and tag of its owner (redis-index.ts). */
+  /** Its index member's score (s) and member (tag + store key), and its bucket's number and key (redis-index.ts). */
   score: string;
+  member: string;
   bucket: number;
-  tag: string;
+  bucketKey: string;
 }
 
 interface Batch {
-  /** ARGV of the anonymous sessions, and of the logged-in ones (CREATE takes the anonymous ones first). */
+  /** KEYS and ARGV of the anonymous sessions, and of the logged-in ones (CREATE takes the anonymous ones first). */
+  anonymousKeys: string[];
   anonymousArgs: string[];
+  indexedKeys: string[];
   indexedArgs: string[];
-  anonymous: number;
   flags: string;
   pruneAt: string;
   /** bucket, hour pairs of the sessions whose bucket expiry this batch checks (see {@link CreateBatch.addIndexed}). */
@@ -42,12 +44,12 @@ export class CreateBatch {
   private open: Batch | null = null;
 
   /**
-   * @param send writes one batch: CREATE with this ARGV (its rejection is every create's of the batch)
+   * @param send writes one batch: CREATE with these KEYS and ARGV (its rejection is every create's of the batch)
    * @param onChecked called once a batch is written, before its creates resolve, with the bucket, hour pairs whose
    *   expiry it checked: one call per batch rather than a callback per checked create
    */
   constructor(
-    private readonly send: (args: string[]) => Promise<unknown>,
+    private readonly send: (keys: string[], args: string[]) => Promise<unknown>,
     private readonly onChecked: (checked: number[]) => void = () => {},
   ) {}
 
@@ -55,10 +57,10 @@ export class CreateBatch {
    * Queue an anonymous session (no index member).
    * @returns the batch's promise, settled once the batch is written
    */
-  addAnonymous(key: string, value: string, expireAt: string): Promise<void> {
+  addAnonymous(sessionKey: string, value: string, expireAt: string): Promise<void> {
     const batch = this.open ?? this.openBatch();
-    batch.anonymousArgs.push(key, value, expireAt);
-    batch.anonymous += 1;
+    batch.anonymousKeys.push(sessionKey);
+    batch.anonymousArgs.push(value, expireAt);
     return this.added(batch);
   }
 
@@ -69,7 +71,8 @@ export class CreateBatch {
    */
   addIndexed(create: IndexedCreate, flag: string, pruneAt: string, checkedHour: number): Promise<void> {
     const batch = this.open ?? this.openBatch();
-    batch.indexedArgs.push(create.key, create.value, create.expireAt, create.score, String(create.bucket), create.tag);
+    batch.indexedKeys.push(create.sessionKey, create.bucketKey);
+    batch.indexedArgs.push(create.value, create.expireAt, create.score, create.member);
     batch.flags += flag;
     if (pruneAt !== "") batch.pruneAt = pruneAt;
     if (checkedHour !== -1) batch.checked.push(create.bucket, checkedHour);
@@ -93,7 +96,7 @@ export class CreateBatch {
       settle.resolve = resolve;
       settle.reject = reject;
     });
-    const batch: Batch = { anonymousArgs: [], indexedArgs: [], anonymous: 0, flags: "", pruneAt: "", checked: [], size: 0, written, settle };
+    const batch: Batch = { anonymousKeys: [], anonymousArgs: [], indexedKeys: [], indexedArgs: [], flags: "", pruneAt: "", checked: [], size: 0, written, settle };
     this.open = batch;
     process.nextTick(() => this.close(batch));
     return batch;
@@ -103,8 +106,10 @@ export class CreateBatch {
   private close(batch: Batch): void {
     if (this.open !== batch) return;
     this.open = null;
-    const args = [String(batch.anonymous), batch.pruneAt, batch.flags].concat(batch.anonymousArgs, batch.indexedArgs);
-    this.send(args).then(() => {
+    const { anonymousKeys, indexedKeys } = batch;
+    const keys = anonymousKeys.length === 0 ? indexedKeys : indexedKeys.length === 0 ? anonymousKeys : anonymousKeys.concat(indexedKeys);
+    const args = [String(anonymousKeys.length), batch.pruneAt, batch.flags].concat(batch.anonymousArgs, batch.indexedArgs);
+    this.send(keys, args).then(() => {
       if (batch.checked.length > 0) this.onChecked(batch.checked);
       batch.settle.resolve();
     }, batch.settle.reject);

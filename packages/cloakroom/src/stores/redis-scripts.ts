@@ -117,35 +117,37 @@ export function createFlag(ensureExpiry: boolean, prune: boolean): string {
 
 /**
  * Sessions and the index members of the logged-in ones, any number per call (the creates of one tick:
- * redis-create-batch.ts). The script builds every Redis key from the prefix and the store keys, so the client sends
- * each store key once and frames no key string of its own (per-argument work is most of its cost per create); every
- * key it writes begins with the prefix, which (standalone, or a Cluster prefix with a hash tag) pins them all to
- * KEYS[1]'s slot, the slot the call is routed to.
- * KEYS: the prefix. ARGV: the number of anonymous sessions; now (s) to prune at; one flag character per logged-in
- * session ({@link createFlag}); then store key, value, expireAt (ms) per anonymous session; then store key, value,
- * expireAt (ms), score (s), bucket number, tag per logged-in session.
+ * redis-create-batch.ts), in as few arguments as the writes need: Redis parses each argument and Lua interns it
+ * (an anonymous session takes three, a logged-in one six). Every key the script reads or writes is one of its KEYS,
+ * as Redis's scripting contract asks: Redis-compatible servers enforce it (Dragonfly refuses undeclared keys by
+ * default) and proxies route by the declared keys.
+ * KEYS: the anonymous sessions' keys, then a session, bucket pair per logged-in session.
+ * ARGV: the number of anonymous sessions; now (s) to prune at; one flag character per logged-in session
+ * ({@link createFlag}); then value, expireAt (ms) per anonymous session; then value, expireAt (ms), score (s),
+ * member per logged-in session.
  */
 export const CREATE = luaScript(`${INDEX_UPKEEP_FN}
 local call, find = redis.call, string.find
-local sessions, buckets = KEYS[1] .. 's:', KEYS[1] .. 'i:'
 local anonymous, pruneAt, flags = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local a = 3
-for _ = 1, anonymous do
-  call('SET', sessions .. ARGV[a + 1], ARGV[a + 2], 'PXAT', ARGV[a + 3])
-  a = a + 3
+for i = 1, anonymous do
+  call('SET', KEYS[i], ARGV[a + 1], 'PXAT', ARGV[a + 2])
+  a = a + 2
 end
 -- Most flags are '0' (ZADD only): find the next other one rather than read every flag.
 local upkeep = find(flags, '[^0]')
+local k = anonymous
 for s = 1, #flags do
-  local key, bucket, score = ARGV[a + 1], buckets .. ARGV[a + 5], ARGV[a + 4]
-  call('SET', sessions .. key, ARGV[a + 2], 'PXAT', ARGV[a + 3])
-  call('ZADD', bucket, score, ARGV[a + 6] .. key)
+  local bucket, score = KEYS[k + 2], ARGV[a + 3]
+  call('SET', KEYS[k + 1], ARGV[a + 1], 'PXAT', ARGV[a + 2])
+  call('ZADD', bucket, score, ARGV[a + 4])
   if s == upkeep then
     local flag = string.byte(flags, s) - 48
     indexUpkeep(bucket, score, flag % 2 == 1, flag >= 2 and pruneAt or nil)
     upkeep = find(flags, '[^0]', s + 1)
   end
-  a = a + 6
+  k = k + 2
+  a = a + 4
 end
 return 1
 `);

@@ -84,7 +84,8 @@ export class UserIndex {
     const hour = BucketExpiries.hourOf(Number(score));
     const checkExpiry = this.expiries.mayExpireBefore(bucket, hour);
     const pruneAt = this.pruneArg(now);
-    const queued = { key: create.key, value: create.value, expireAt: create.expireAt, score, bucket, tag };
+    const { key, value, expireAt } = create;
+    const queued = { sessionKey: this.sessionKey(key), value, expireAt, score, member: tag + key, bucket, bucketKey: this.bucketKey(bucket) };
     return batch.addIndexed(queued, createFlag(checkExpiry, pruneAt !== ""), pruneAt, checkExpiry ? hour : -1);
   }
 

@@ -161,7 +161,7 @@ export class RedisStore implements SessionStore {
     const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => this.run(script, keys, args);
     this.index = new UserIndex({ client, prefix, buckets: checkIndexBuckets(indexBuckets), sharesSlot: this.indexSharesSlot, run });
     // A batch's rejection is each of its creates': wrapped once per batch, not once per create.
-    const sendBatch = (args: string[]): Promise<unknown> => this.run(CREATE, [prefix], args).catch(this.createFailed);
+    const sendBatch = (keys: string[], args: string[]): Promise<unknown> => this.run(CREATE, keys, args).catch(this.createFailed);
     this.creates = this.indexSharesSlot ? new CreateBatch(sendBatch, (checked) => this.index.recordChecked(checked)) : null;
   }
 
@@ -368,7 +368,7 @@ export class RedisStore implements SessionStore {
     const expireAt = expireAtArg(expiresAt);
     const owner = record.userId === null ? null : encodeOwner(record.userId);
     if (this.creates !== null) {
-      if (owner === null) return this.creates.addAnonymous(key, value, expireAt);
+      if (owner === null) return this.creates.addAnonymous(this.sessionKey(key), value, expireAt);
       return this.index.queueCreate(this.creates, { key, value, expireAt, owner, absoluteExpiresAt: record.absoluteExpiresAt }, now);
     }
     const setRecord = (): Promise<void> => this.client.set(this.sessionKey(key), value, "PXAT", expireAt).then(() => undefined);
