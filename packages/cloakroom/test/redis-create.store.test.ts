@@ -82,6 +82,23 @@ describe.skipIf(!reachable)("RedisStore.create on standalone Redis", () => {
     expect((await store.listByUser("user-5")).map((session) => session.key)).toEqual(["k5"]);
   });
 
+  it("every key CREATE writes is one of its KEYS (the scripting contract Dragonfly and proxies rely on)", async () => {
+    const { store, client, prefix } = open("declared");
+    const declared = new Set<string>();
+    const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    client.evalsha = ((...args: unknown[]) => {
+      const numkeys = Number(args[1]);
+      for (const key of args.slice(2, 2 + numkeys)) declared.add(key as string);
+      return evalsha(...args);
+    }) as never;
+    const now = Date.now();
+    const keys = Array.from({ length: 20 }, (_, i) => `d${i}`);
+    await Promise.all(keys.map((key, i) => store.create(key, recordAt(now, i % 2 === 0 ? null : `user-${i % 5}`))));
+    const written = await admin.keys(`${prefix}*`);
+    expect(written.length).toBe(keys.length + 5); // the sessions, and the buckets of users 0 to 4
+    for (const key of written) expect(declared).toContain(key);
+  });
+
   it("a create is sent before a later command of the same tick: destroy wins, get sees the record", async () => {
     const { store } = open("order");
     const now = Date.now();

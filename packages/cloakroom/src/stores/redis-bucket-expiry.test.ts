@@ -36,23 +36,24 @@ describe("UserIndex.queueCreate", () => {
   /** A store's index over a fake CREATE: records each call's flags (ARGV[3]), answers with `outcome()`. */
   function indexWithFakeCreate(outcome: () => Promise<unknown>): { index: UserIndex; batch: CreateBatch; flags: string[] } {
     const flags: string[] = [];
-    const batch = new CreateBatch((_keys, args) => {
-      flags.push(args[2] as string);
-      return outcome();
-    });
     const run = (): Promise<unknown> => Promise.resolve(1);
     const index = new UserIndex({ client: {} as never, prefix: "p:", buckets: 16, sharesSlot: true, run });
+    const send = (_keys: string[], args: string[]): Promise<unknown> => {
+      flags.push(args[2] as string);
+      return outcome();
+    };
+    const batch = new CreateBatch(send, (checked) => index.recordChecked(checked));
     return { index, batch, flags };
   }
 
-  function create(index: UserIndex, key: string): Parameters<UserIndex["queueCreate"]>[1] {
-    return { sessionKey: `p:s:${key}`, value: "v", expireAt: "1", entry: index.entryOf("user-1", key, 1_000 * HOUR * 1000) };
+  function create(key: string): Parameters<UserIndex["queueCreate"]>[1] {
+    return { key, value: "v", expireAt: "1", owner: "user-1", absoluteExpiresAt: 1_000 * HOUR * 1000 };
   }
 
   it("checks a bucket's expiry once, then not again for members of the same hour", async () => {
     const { index, batch, flags } = indexWithFakeCreate(() => Promise.resolve(1));
-    await index.queueCreate(batch, create(index, "a"), 0);
-    await index.queueCreate(batch, create(index, "b"), 0);
+    await index.queueCreate(batch, create("a"), 0);
+    await index.queueCreate(batch, create("b"), 0);
     // The first addition of a store also prunes (flag bit 2); the second neither prunes nor checks.
     expect(flags).toEqual(["3", "0"]);
   });
@@ -60,10 +61,45 @@ describe("UserIndex.queueCreate", () => {
   it("records nothing when the CREATE that checked the bucket failed: the next one checks again", async () => {
     let fail = true;
     const { index, batch, flags } = indexWithFakeCreate(() => (fail ? Promise.reject(new Error("down")) : Promise.resolve(1)));
-    await expect(index.queueCreate(batch, create(index, "a"), 0)).rejects.toThrow("down");
+    await expect(index.queueCreate(batch, create("a"), 0)).rejects.toThrow("down");
     fail = false;
-    await index.queueCreate(batch, create(index, "b"), 0);
-    await index.queueCreate(batch, create(index, "c"), 0);
+    await index.queueCreate(batch, create("b"), 0);
+    await index.queueCreate(batch, create("c"), 0);
     expect(flags).toEqual(["3", "1", "0"]);
+  });
+});
+
+describe("CreateBatch", () => {
+  it("sends anonymous sessions first, then the logged-in ones with one flag each, and records checked buckets once", async () => {
+    const sent: string[][][] = [];
+    const recorded: number[][] = [];
+    const batch = new CreateBatch(
+      (keys, args) => {
+        sent.push([keys, args]);
+        return Promise.resolve(1);
+      },
+      (checked) => recorded.push(checked),
+    );
+    const logged = (key: string, bucket: number): Parameters<CreateBatch["addIndexed"]>[0] => ({
+      sessionKey: `p:s:${key}`,
+      value: "v",
+      expireAt: "9",
+      score: "7",
+      member: `t${key}`,
+      bucket,
+      bucketKey: `p:i:${bucket}`,
+    });
+    await Promise.all([
+      batch.addIndexed(logged("a", 3), "1", "", 5),
+      batch.addAnonymous("p:s:b", "w", "8"),
+      batch.addIndexed(logged("c", 4), "2", "6", -1),
+    ]);
+    expect(sent).toEqual([
+      [
+        ["p:s:b", "p:s:a", "p:i:3", "p:s:c", "p:i:4"],
+        ["1", "6", "12", "w", "8", "v", "9", "7", "ta", "v", "9", "7", "tc"],
+      ],
+    ]);
+    expect(recorded).toEqual([[3, 5]]);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Which index buckets this store has already seen live until a given hour, so that CREATE (redis-scripts.ts) checks a
- * bucket's expiry only when a new member may outlive it. Checking on every create (EXPIRETIME, and EXPIREAT when
+ * bucket's expiry only when a new member may outlive it. Checking on every create (then EXPIRETIME, and EXPIREAT when
  * short) was a seventh of Redis's instructions per logged-in session (callgrind of redis-server: 43.3k against 37.3k
  * with one check in eight); in a burst of creates, whose absolute expiries fall in the same hour, a bucket needs it
- * once.
+ * once. The buckets a batch checked are recorded in one call once it succeeded (redis-create-batch.ts).
  *
  * Why skipping is safe: a bucket's expiry only ever moves later (every writer extends, none shortens), so once a
  * CREATE has made a bucket live until hour H, it still does — unless the bucket was deleted meanwhile (its last member

@@ -10,18 +10,19 @@
  * followed by a destroy of the same key in one tick is never reordered into a resurrection.
  */
 
-import { createFlag } from "./redis-scripts.js";
-import type { IndexEntry } from "./redis-user-index.js";
-
 /** The most sessions one CREATE call writes: the script holds Redis while it runs (~10 µs a session). */
 export const MAX_BATCH = 64;
 
-/** A logged-in session to create: its key, its record's value and expiry (ms), its index member. */
+/** A logged-in session to create: its Redis key, its record's value and expiry (ms), its index member and bucket. */
 export interface IndexedCreate {
   sessionKey: string;
   value: string;
   expireAt: string;
-  entry: IndexEntry;
+  /** Its index member's score (s) and member (tag + store key), and its bucket's number and key (redis-index.ts). */
+  score: string;
+  member: string;
+  bucket: number;
+  bucketKey: string;
 }
 
 interface Batch {
@@ -32,6 +33,8 @@ interface Batch {
   indexedArgs: string[];
   flags: string;
   pruneAt: string;
+  /** bucket, hour pairs of the sessions whose bucket expiry this batch checks (see {@link CreateBatch.addIndexed}). */
+  checked: number[];
   size: number;
   written: Promise<void>;
   settle: { resolve(): void; reject(error: unknown): void };
@@ -40,8 +43,15 @@ interface Batch {
 export class CreateBatch {
   private open: Batch | null = null;
 
-  /** @param send writes one batch: CREATE with these KEYS and ARGV */
-  constructor(private readonly send: (keys: string[], args: string[]) => Promise<unknown>) {}
+  /**
+   * @param send writes one batch: CREATE with these KEYS and ARGV (its rejection is every create's of the batch)
+   * @param onChecked called once a batch is written, before its creates resolve, with the bucket, hour pairs whose
+   *   expiry it checked: one call per batch rather than a callback per checked create
+   */
+  constructor(
+    private readonly send: (keys: string[], args: string[]) => Promise<unknown>,
+    private readonly onChecked: (checked: number[]) => void = () => {},
+  ) {}
 
   /**
    * Queue an anonymous session (no index member).
@@ -55,17 +65,17 @@ export class CreateBatch {
   }
 
   /**
-   * Queue a logged-in session and its index member; `checkExpiry`: also make the bucket live as long as the member,
-   * `pruneAt` (s, or ""): also prune the bucket's expired members (CREATE's flags, redis-scripts.ts).
+   * Queue a logged-in session and its index member; `flag`: what its addition does besides ZADD (CREATE's flags,
+   * redis-scripts.ts); `checkedHour`: the hour its bucket's expiry is checked to, or -1 when it is not checked.
    * @returns the batch's promise, settled once the batch is written
    */
-  addIndexed(create: IndexedCreate, checkExpiry: boolean, pruneAt: string): Promise<void> {
+  addIndexed(create: IndexedCreate, flag: string, pruneAt: string, checkedHour: number): Promise<void> {
     const batch = this.open ?? this.openBatch();
-    const { entry } = create;
-    batch.indexedKeys.push(create.sessionKey, entry.bucketKey);
-    batch.indexedArgs.push(create.value, create.expireAt, entry.score, entry.member);
-    batch.flags += createFlag(checkExpiry, pruneAt !== "");
+    batch.indexedKeys.push(create.sessionKey, create.bucketKey);
+    batch.indexedArgs.push(create.value, create.expireAt, create.score, create.member);
+    batch.flags += flag;
     if (pruneAt !== "") batch.pruneAt = pruneAt;
+    if (checkedHour !== -1) batch.checked.push(create.bucket, checkedHour);
     return this.added(batch);
   }
 
@@ -86,7 +96,7 @@ export class CreateBatch {
       settle.resolve = resolve;
       settle.reject = reject;
     });
-    const batch: Batch = { anonymousKeys: [], anonymousArgs: [], indexedKeys: [], indexedArgs: [], flags: "", pruneAt: "", size: 0, written, settle };
+    const batch: Batch = { anonymousKeys: [], anonymousArgs: [], indexedKeys: [], indexedArgs: [], flags: "", pruneAt: "", checked: [], size: 0, written, settle };
     this.open = batch;
     process.nextTick(() => this.close(batch));
     return batch;
@@ -96,9 +106,12 @@ export class CreateBatch {
   private close(batch: Batch): void {
     if (this.open !== batch) return;
     this.open = null;
-    const { anonymousKeys, anonymousArgs, indexedKeys, indexedArgs } = batch;
+    const { anonymousKeys, indexedKeys } = batch;
     const keys = anonymousKeys.length === 0 ? indexedKeys : indexedKeys.length === 0 ? anonymousKeys : anonymousKeys.concat(indexedKeys);
-    const args = [String(anonymousKeys.length), batch.pruneAt, batch.flags].concat(anonymousArgs, indexedArgs);
-    this.send(keys, args).then(batch.settle.resolve, batch.settle.reject);
+    const args = [String(anonymousKeys.length), batch.pruneAt, batch.flags].concat(batch.anonymousArgs, batch.indexedArgs);
+    this.send(keys, args).then(() => {
+      if (batch.checked.length > 0) this.onChecked(batch.checked);
+      batch.settle.resolve();
+    }, batch.settle.reject);
   }
 }

@@ -5,6 +5,7 @@
  * (`u:<userId>`, member = session key, score = absoluteExpiresAt). RedisStore reads both and never writes them: a
  * patch or touch first rewrites such a record in the new format (read old, write new).
  */
+import type { Cluster, Redis } from "ioredis";
 import type { SessionMeta, SessionRecord } from "../core/types.js";
 
 const DATA_FIELD = "d:";
@@ -36,4 +37,16 @@ export function legacyFieldsToRecord(hash: Record<string, string>): SessionRecor
 /** Whether a Redis error says the key holds another type: the session is a legacy hash. */
 export function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("WRONGTYPE");
+}
+
+/** The legacy hash at a session key as a record; `null` when there is none. */
+export async function readLegacyRecord(client: Redis | Cluster, sessionKey: string): Promise<SessionRecord | null> {
+  const hash = await client.hgetall(sessionKey);
+  return Object.keys(hash).length === 0 ? null : legacyFieldsToRecord(hash);
+}
+
+/** `min(idleExpiresAt, absoluteExpiresAt)` of the legacy hash at a session key; 0 when it has none. */
+export async function legacyExpiresAt(node: Redis, sessionKey: string): Promise<number> {
+  const [idle, absolute] = await node.hmget(sessionKey, "ia", "aa");
+  return idle === null || absolute === null ? 0 : Math.min(Number(idle), Number(absolute));
 }

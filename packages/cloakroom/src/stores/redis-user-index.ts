@@ -6,8 +6,8 @@ import type { Cluster, Redis } from "ioredis";
 import { encodeOwner } from "./redis-codec.js";
 import { indexNow, indexScore, indexSlotOf, type IndexSlot } from "./redis-index.js";
 import { BucketExpiries } from "./redis-bucket-expiry.js";
-import type { CreateBatch, IndexedCreate } from "./redis-create-batch.js";
-import { INDEX_ADD, INDEX_PRUNE, INDEX_READ, LEGACY_INDEX_PRUNE, LEGACY_INDEX_READ, PRUNE_EVERY, type LuaScript } from "./redis-scripts.js";
+import type { CreateBatch } from "./redis-create-batch.js";
+import { createFlag, INDEX_ADD, INDEX_PRUNE, INDEX_READ, LEGACY_INDEX_PRUNE, LEGACY_INDEX_READ, PRUNE_EVERY, type LuaScript } from "./redis-scripts.js";
 
 /** How many members one prune script checks. */
 const BATCH = 256;
@@ -29,6 +29,15 @@ export interface UserEntries {
   slot: IndexSlot;
   current: string[];
   legacy: string[];
+}
+
+/** A logged-in session to create: its store key, its record's value and expiry (ms), its owner (encoded). */
+export interface NewIndexedSession {
+  key: string;
+  value: string;
+  expireAt: string;
+  owner: string;
+  absoluteExpiresAt: number;
 }
 
 /** Where an index member goes: the bucket (its number and key) and the member (tag + store key). */
@@ -66,14 +75,23 @@ export class UserIndex {
 
   /**
    * Queue a logged-in create in this tick's CREATE batch. Its bucket's expiry is checked only when this store has not
-   * yet seen the bucket live until the member's hour, and recorded once that CREATE succeeded (redis-bucket-expiry.ts).
+   * yet seen the bucket live until the member's hour, and recorded once that CREATE succeeded (redis-bucket-expiry.ts,
+   * {@link UserIndex.recordChecked}).
    */
-  queueCreate(batch: CreateBatch, create: IndexedCreate, now: number): Promise<void> {
-    const { bucket, score } = create.entry;
+  queueCreate(batch: CreateBatch, create: NewIndexedSession, now: number): Promise<void> {
+    const { bucket, tag } = indexSlotOf(create.owner, this.context.buckets);
+    const score = indexScore(create.absoluteExpiresAt);
     const hour = BucketExpiries.hourOf(Number(score));
     const checkExpiry = this.expiries.mayExpireBefore(bucket, hour);
-    const written = batch.addIndexed(create, checkExpiry, this.pruneArg(now));
-    return checkExpiry ? written.then(() => this.expiries.record(bucket, hour)) : written;
+    const pruneAt = this.pruneArg(now);
+    const { key, value, expireAt } = create;
+    const queued = { sessionKey: this.sessionKey(key), value, expireAt, score, member: tag + key, bucket, bucketKey: this.bucketKey(bucket) };
+    return batch.addIndexed(queued, createFlag(checkExpiry, pruneAt !== ""), pruneAt, checkExpiry ? hour : -1);
+  }
+
+  /** Record the bucket, hour pairs whose expiry a successful CREATE checked (CreateBatch's `onChecked`). */
+  recordChecked(checked: number[]): void {
+    for (let i = 0; i < checked.length; i += 2) this.expiries.record(checked[i]!, checked[i + 1]!);
   }
 
   async add(entry: IndexEntry, now: number): Promise<void> {

@@ -51,13 +51,13 @@ import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
 import { decodeRecord, encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
 import { checkIndexBuckets, DEFAULT_INDEX_BUCKETS } from "./redis-index.js";
-import { isWrongType, legacyFieldsToRecord } from "./redis-legacy.js";
+import { isWrongType, legacyExpiresAt, legacyFieldsToRecord, readLegacyRecord } from "./redis-legacy.js";
 import { CREATE, DESTROY, DESTROY_OWNED, MIGRATE, PATCH, type LuaScript } from "./redis-scripts.js";
 import { escapeGlob, scanEachMaster, throwPipelineError } from "./redis-scan.js";
 import { UserIndex } from "./redis-user-index.js";
 import { writeBatcherOf, type BeforeWrite } from "./redis-write-batch.js";
 import { CreateBatch } from "./redis-create-batch.js";
-import { guardStore } from "./store-error.js";
+import { guardStore, storeError } from "./store-error.js";
 import type {
   BaseStoreOptions,
   SessionPatch,
@@ -112,7 +112,7 @@ function keyPrefixOf(client: Redis | Cluster): string | undefined {
 /**
  * A {@link SessionStore} on Redis through ioredis: one string per session with native expiry, a bucketed per-user
  * index, Lua scripts for every per-key change. Works with standalone Redis, Sentinel and Redis Cluster (see the module
- * comment for what is atomic where). Requires Redis ≥ 7.0 (`EXPIRETIME` in the create script).
+ * comment for what is atomic where). Requires Redis ≥ 7.0 (`EXPIREAT … NX` and `GT` in the create script).
  *
  * @example
  * import { Cluster, Redis } from "ioredis";
@@ -158,9 +158,11 @@ export class RedisStore implements SessionStore {
     this.now = now;
     this.indexSharesSlot = !client.isCluster || prefixPinsSlot(prefix);
     this.beforeWrite = writeBatcherOf(client);
-    this.creates = this.indexSharesSlot ? new CreateBatch((keys, args) => this.run(CREATE, keys, args)) : null;
     const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => this.run(script, keys, args);
     this.index = new UserIndex({ client, prefix, buckets: checkIndexBuckets(indexBuckets), sharesSlot: this.indexSharesSlot, run });
+    // A batch's rejection is each of its creates': wrapped once per batch, not once per create.
+    const sendBatch = (keys: string[], args: string[]): Promise<unknown> => this.run(CREATE, keys, args).catch(this.createFailed);
+    this.creates = this.indexSharesSlot ? new CreateBatch(sendBatch, (checked) => this.index.recordChecked(checked)) : null;
   }
 
   /**
@@ -178,7 +180,12 @@ export class RedisStore implements SessionStore {
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
   create(key: string, record: SessionRecord): Promise<void> {
-    return this.guard("create", () => this.writeNew(key, record));
+    // Not guardStore's async wrapper (a promise and two closures per create): writeNew rejects with the store's error.
+    try {
+      return this.writeNew(key, record);
+    } catch (error) {
+      return this.createFailed(error);
+    }
   }
 
   /**
@@ -294,7 +301,7 @@ export class RedisStore implements SessionStore {
         const replies = (await pipeline.exec()) ?? [];
         for (const [i, [error, reply]] of replies.entries()) {
           if (error && !isWrongType(error)) throw error;
-          const expiresAt = error ? await this.legacyExpiresAt(node, keys[i] as string) : reply === null ? 0 : expiresAtOfValue(reply as string);
+          const expiresAt = error ? await legacyExpiresAt(node, keys[i] as string) : reply === null ? 0 : expiresAtOfValue(reply as string);
           if (expiresAt > now) live += 1;
         }
       });
@@ -313,6 +320,8 @@ export class RedisStore implements SessionStore {
   private sessionKey(key: string): string {
     return this.index.sessionKey(key);
   }
+
+  private readonly createFailed = (error: unknown): Promise<never> => Promise.reject(storeError("RedisStore", "create", error));
 
   private guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
     return guardStore("RedisStore", operation, body);
@@ -339,18 +348,8 @@ export class RedisStore implements SessionStore {
     this.beforeCommand();
     return this.client.get(sessionKey).then(
       (value) => (value === null ? null : decodeRecord(value)),
-      (error: unknown) => (isWrongType(error) ? this.readLegacyRecord(sessionKey) : Promise.reject(error)),
+      (error: unknown) => (isWrongType(error) ? readLegacyRecord(this.client, sessionKey) : Promise.reject(error)),
     );
-  }
-
-  private async readLegacyRecord(sessionKey: string): Promise<SessionRecord | null> {
-    const hash = await this.client.hgetall(sessionKey);
-    return Object.keys(hash).length === 0 ? null : legacyFieldsToRecord(hash);
-  }
-
-  private async legacyExpiresAt(node: Redis, sessionKey: string): Promise<number> {
-    const [idle, absolute] = await node.hmget(sessionKey, "ia", "aa");
-    return idle === null || absolute === null ? 0 : Math.min(Number(idle), Number(absolute));
   }
 
   /**
@@ -363,18 +362,19 @@ export class RedisStore implements SessionStore {
    */
   private writeNew(key: string, record: SessionRecord): Promise<void> {
     const now = this.now();
-    if (expiresAtOf(record) <= now) return this.deleteRecordThenMember(key);
-    const sessionKey = this.sessionKey(key);
+    const expiresAt = expiresAtOf(record);
+    if (expiresAt <= now) return this.deleteRecordThenMember(key).catch(this.createFailed);
     const value = encodeRecord(record);
-    const expireAt = expireAtArg(expiresAtOf(record));
-    const entry = record.userId === null ? null : this.index.entryOf(encodeOwner(record.userId), key, record.absoluteExpiresAt);
+    const expireAt = expireAtArg(expiresAt);
+    const owner = record.userId === null ? null : encodeOwner(record.userId);
     if (this.creates !== null) {
-      if (entry === null) return this.creates.addAnonymous(sessionKey, value, expireAt);
-      return this.index.queueCreate(this.creates, { sessionKey, value, expireAt, entry }, now);
+      if (owner === null) return this.creates.addAnonymous(this.sessionKey(key), value, expireAt);
+      return this.index.queueCreate(this.creates, { key, value, expireAt, owner, absoluteExpiresAt: record.absoluteExpiresAt }, now);
     }
-    const setRecord = (): Promise<void> => this.client.set(sessionKey, value, "PXAT", expireAt).then(() => undefined);
+    const setRecord = (): Promise<void> => this.client.set(this.sessionKey(key), value, "PXAT", expireAt).then(() => undefined);
     // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
-    return entry === null ? setRecord() : this.index.add(entry, now).then(setRecord);
+    const written = owner === null ? setRecord() : this.index.add(this.index.entryOf(owner, key, record.absoluteExpiresAt), now).then(setRecord);
+    return written.catch(this.createFailed);
   }
 
   /** PATCH; a legacy hash is first rewritten as a string record (compared on its version), then patched. */
