@@ -161,28 +161,21 @@ export function decodeRecord(held: HeldRecord): SessionRecord {
   if (form === 81 /* "Q" */) return decodeFull(held);
   // The rare form in a function of its own: kept here, its destructuring made this function's bytecode too big for
   // V8 to optimize it within 9,000 requests (bench:steady found it still in baseline code, 5k instructions a call).
-  if (form !== 80 /* "P" */) return form === 85 /* "U" */ ? decodePackedUser(held) : decodeGeneric(held);
-  // Indexed reads, not a destructuring with defaults: that runs the array iterator protocol on every read.
-  const tail = JSON.parse(held.slice(HEADER)) as Tail;
-  const data = tail[0];
-  return {
-    userId: tail.length > 1 ? (tail[1] as string | null) : impliedUserId(data),
-    data,
-    createdAt: readTime(held, 1 + 2 * TIME_CHARS),
-    touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
-    idleExpiresAt: readTime(held, 1),
-    absoluteExpiresAt: readTime(held, 1 + TIME_CHARS),
-    cookieMaxAge: null,
-    version: 0,
-    meta: {},
-  };
-}
-
-function decodePackedUser(held: HeldRecord): SessionRecord {
-  const userId = held.slice(HEADER);
+  if (form !== 80 /* "P" */ && form !== 85 /* "U" */) return decodeGeneric(held);
+  let userId: string | null;
+  let data: Record<string, unknown>;
+  if (form === 85 /* "U": the data is { userId } */) {
+    userId = held.slice(HEADER);
+    data = { userId };
+  } else {
+    // Indexed reads, not a destructuring with defaults: that runs the array iterator protocol on every read.
+    const tail = JSON.parse(held.slice(HEADER)) as Tail;
+    data = tail[0];
+    userId = tail.length > 1 ? (tail[1] as string | null) : impliedUserId(data);
+  }
   return {
     userId,
-    data: { userId },
+    data,
     createdAt: readTime(held, 1 + 2 * TIME_CHARS),
     touchedAt: readTime(held, 1 + 3 * TIME_CHARS),
     idleExpiresAt: readTime(held, 1),
