@@ -10,19 +10,16 @@
  * followed by a destroy of the same key in one tick is never reordered into a resurrection.
  */
 
+import type { IndexEntry } from "./redis-user-index.js";
+
 /** The most sessions one CREATE call writes: the script holds Redis while it runs (~10 µs a session). */
 export const MAX_BATCH = 64;
 
-/** A logged-in session to create: its Redis key, its record's value and expiry (ms), its index member and bucket. */
-export interface IndexedCreate {
+/** A logged-in session to create: its Redis key, its record's value and expiry (ms), and its index entry. */
+export interface IndexedCreate extends IndexEntry {
   sessionKey: string;
   value: string;
   expireAt: string;
-  /** Its index member's score (s) and member (tag + store key), and its bucket's number and key (redis-index.ts). */
-  score: string;
-  member: string;
-  bucket: number;
-  bucketKey: string;
 }
 
 interface Batch {

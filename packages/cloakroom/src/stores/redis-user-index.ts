@@ -79,13 +79,11 @@ export class UserIndex {
    * {@link UserIndex.recordChecked}).
    */
   queueCreate(batch: CreateBatch, create: NewIndexedSession, now: number): Promise<void> {
-    const { bucket, tag } = indexSlotOf(create.owner, this.context.buckets);
-    const score = indexScore(create.absoluteExpiresAt);
-    const hour = BucketExpiries.hourOf(Number(score));
-    const checkExpiry = this.expiries.mayExpireBefore(bucket, hour);
+    const entry = this.entryOf(create.owner, create.key, create.absoluteExpiresAt);
+    const hour = BucketExpiries.hourOf(Number(entry.score));
+    const checkExpiry = this.expiries.mayExpireBefore(entry.bucket, hour);
     const pruneAt = this.pruneArg(now);
-    const { key, value, expireAt } = create;
-    const queued = { sessionKey: this.sessionKey(key), value, expireAt, score, member: tag + key, bucket, bucketKey: this.bucketKey(bucket) };
+    const queued = { ...entry, sessionKey: this.sessionKey(create.key), value: create.value, expireAt: create.expireAt };
     return batch.addIndexed(queued, createFlag(checkExpiry, pruneAt !== ""), pruneAt, checkExpiry ? hour : -1);
   }
 
