@@ -34,8 +34,9 @@ export interface RunningServer {
 
 /** Start the server for one scenario; resolves `{ skipped }` when it prints `skip <reason>`. */
 export function startServer(id: string, env: Record<string, string> = {}): Promise<RunningServer | { skipped: string }> {
-  // BENCH_SERVER_FLAGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=results/profiles".
-  const flags = process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? [];
+  // BENCH_SERVER_FLAGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=results/profiles";
+  // env.BENCH_SERVER_FLAGS replaces it for one server (steady.ts: a trace file per run).
+  const flags = (env.BENCH_SERVER_FLAGS ?? process.env.BENCH_SERVER_FLAGS)?.split(" ").filter(Boolean) ?? [];
   let [command, args] = nodeCommand("server.ts", [id], SERVER_CORE, flags);
   // env.BENCH_SERVER_WRAPPER: a command the server runs under (instructions.ts: valgrind), unpinned.
   const wrapper = env.BENCH_SERVER_WRAPPER?.split(" ").filter(Boolean);
