@@ -176,6 +176,7 @@ async function measure(id: string): Promise<Measured | string> {
     const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     let warm: { served: number; settled: boolean };
     let before: number;
+    let changes: string[] = [];
     try {
       const scenario = SCENARIOS.find((s) => s.id === id)!;
       const cookies = scenario.authless ? ["none=1"] : MIX ? await loginMany(server.port, SESSIONS) : [await login(server.port, "user-steady")];
@@ -187,11 +188,12 @@ async function measure(id: string): Promise<Measured | string> {
       const counted = await serve(agent, server, cookies, COUNT);
       if (counted) return counted;
       execFileSync("callgrind_control", ["-d", String(server.child.pid)], { stdio: "ignore" });
+      // Read now: closing the connection and stopping the server deoptimize stream code after the window.
+      changes = (await tierChangesIn(trace)).slice(before);
     } finally {
       agent.destroy();
       await server.stop();
     }
-    const changes = (await tierChangesIn(trace)).slice(before);
     // The dump after the zeroing is the file with the ".1" suffix (the final one at exit has none).
     for (const file of await readdir(dir)) {
       if (!file.endsWith(".1")) continue;
