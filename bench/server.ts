@@ -12,6 +12,7 @@
  * BENCH_PREFILL=N stores N filler sessions through the store API before listening.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
+import { writeSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import { parse as parseCookie } from "cookie";
@@ -39,6 +40,7 @@ function delayMs(nanoseconds: number): number {
 }
 
 async function main(): Promise<void> {
+  collectOnSignal();
   if (FASTIFY_SETUPS.includes(id) || HONO_SETUPS.includes(id)) {
     const running = await serveFramework(id).catch((error: unknown) => {
       console.log(`skip ${firstLine(error)}`);
@@ -96,6 +98,23 @@ async function main(): Promise<void> {
     server.close();
     server.closeAllConnections();
     await setup.close();
+  });
+}
+
+/**
+ * Under `node --expose-gc` (only bench:steady starts a server so): SIGUSR2 runs one full collection and writes
+ * "collected" to stdout. bench:steady does it in every row after the warm-up, so every counted window follows a
+ * compacted heap rather than wherever the warm-up left the old generation (bench/README.md). The answer is written
+ * with writeSync, not console.log: a write through process.stdout's stream (a pipe) in the middle of the request path's
+ * steady state deoptimized the socket's stream code (onwrite, afterWriteTick) and sent dozens of functions back
+ * through the optimizing compiler.
+ */
+function collectOnSignal(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (typeof collect !== "function") return;
+  process.on("SIGUSR2", () => {
+    collect();
+    writeSync(1, "collected\n");
   });
 }
 

@@ -4,32 +4,55 @@
  * JavaScript, Node/libuv/llhttp, libc). callgrind_annotate prints inclusive figures that recursion through V8's
  * call builtins makes meaningless here, and it has no such grouping; the format is simple enough to read directly
  * (https://valgrind.org/docs/manual/cl-format.html): a cost line right after a `calls=` line is the inclusive cost
- * of that call, every other cost line is self cost of the current `fn=`.
+ * of that call, every other cost line is self cost of the current `fn=`; the `calls=` line itself says how many calls
+ * to the last `cfn=` it stands for.
  */
 import { readFile } from "node:fs/promises";
 
-export async function selfCosts(file: string): Promise<Map<string, number>> {
+export interface DumpCosts {
+  /** Self cost per function name. */
+  self: Map<string, number>;
+  /** How many times each function was called in the dump's window (the sum of the `calls=` lines naming it). */
+  calls: Map<string, number>;
+}
+
+export async function readDump(file: string): Promise<DumpCosts> {
   const names = new Map<string, string>();
-  const costs = new Map<string, number>();
+  const self = new Map<string, number>();
+  const calls = new Map<string, number>();
   let fn = "";
+  let callee = "";
   let afterCalls = false;
+  // A cost line is its positions (`instr`, `line` or both: VALGRIND_OPTS=--dump-instr=yes adds `instr`), then the cost.
+  let positions = 1;
   for (const line of (await readFile(file, "utf8")).split("\n")) {
+    if (line.startsWith("positions:")) positions = line.trim().split(/\s+/).length - 1;
     const named = /^(c?fn)=\((\d+)\)(?: (.*))?$/.exec(line);
     if (named) {
       if (named[3] !== undefined) names.set(named[2]!, named[3]);
-      if (named[1] === "fn") fn = names.get(named[2]!) ?? named[2]!;
+      const name = names.get(named[2]!) ?? named[2]!;
+      if (named[1] === "fn") fn = name;
+      else callee = name;
       continue;
     }
     if (line.startsWith("calls=")) {
+      calls.set(callee, (calls.get(callee) ?? 0) + Number.parseInt(line.slice(6), 10));
       afterCalls = true;
       continue;
     }
     if (!/^[\d+*-]/.test(line)) continue;
-    const cost = Number(line.split(" ")[1]);
+    const cost = Number(line.split(" ")[positions]);
     if (afterCalls) afterCalls = false;
-    else if (Number.isFinite(cost)) costs.set(fn, (costs.get(fn) ?? 0) + cost);
+    else if (Number.isFinite(cost)) self.set(fn, (self.get(fn) ?? 0) + cost);
   }
-  return costs;
+  return { self, calls };
+}
+
+/** Calls in the window to the functions whose name matches `pattern`. */
+export function callsTo(dump: DumpCosts, pattern: RegExp): number {
+  let sum = 0;
+  for (const [name, count] of dump.calls) if (pattern.test(name)) sum += count;
+  return sum;
 }
 
 const CATEGORIES: [string, RegExp][] = [

@@ -45,7 +45,8 @@ const warmed = new Set<string>();
 export async function startServer(id: string, env: Record<string, string> = {}): Promise<RunningServer | { skipped: string }> {
   if (env.BENCH_SERVER_WRAPPER && !warmed.has(id)) {
     warmed.add(id);
-    const native = await launch(id, { ...env, BENCH_SERVER_WRAPPER: "" });
+    // Without the wrapper and without the measured run's flags (a trace file, --expose-gc): only the imports matter.
+    const native = await launch(id, { ...env, BENCH_SERVER_WRAPPER: "", BENCH_SERVER_FLAGS: "" });
     if ("skipped" in native) return native;
     await native.stop();
   }
@@ -64,8 +65,9 @@ function hasEsbuildChild(pid: number | undefined): boolean {
 }
 
 function launch(id: string, env: Record<string, string>): Promise<RunningServer | { skipped: string }> {
-  // BENCH_SERVER_FLAGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=results/profiles".
-  const flags = process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? [];
+  // BENCH_SERVER_FLAGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=results/profiles";
+  // env.BENCH_SERVER_FLAGS replaces it for one server (steady.ts: a trace file per run).
+  const flags = (env.BENCH_SERVER_FLAGS ?? process.env.BENCH_SERVER_FLAGS)?.split(" ").filter(Boolean) ?? [];
   let [command, args] = nodeCommand("server.ts", [id], SERVER_CORE, flags);
   // env.BENCH_SERVER_WRAPPER: a command the server runs under (instructions.ts: valgrind), unpinned.
   const wrapper = env.BENCH_SERVER_WRAPPER?.split(" ").filter(Boolean);
