@@ -55,6 +55,11 @@ describe("RedisStore's record codec", () => {
 
   it("rejects a value that is not a record", () => {
     expect(() => decodeRecord("not a record")).toThrow(/not a session record/);
+    const fields = encodeRecord(record()).split("\u001f");
+    for (const count of [1, 4, 6, 8, 10]) {
+      const value = [...fields, ...fields].slice(0, count).join("\u001f");
+      expect(() => decodeRecord(value), `${count} fields`).toThrow(/not a session record/);
+    }
   });
 
   it("quotes owners that are empty, start with a quote or a dot, or hold a control character", () => {

@@ -23,14 +23,25 @@ const NOTHING: BeforeWrite = () => {};
 export function writeBatcherOf(client: Redis | Cluster): BeforeWrite {
   if (client.isCluster) return NOTHING;
   const redis = client as Redis;
+  // The socket corked by this batcher, uncorked by one function made once (not a closure per command): a reconnect
+  // replaces redis.stream, and the socket that was corked is the one to uncork.
+  let corked: Redis["stream"] | null = null;
+  const uncork = (): void => {
+    const stream = corked;
+    corked = null;
+    stream?.uncork();
+  };
   return () => {
     const stream = redis.stream;
     // Corked already: by this tick's first command (its uncork is queued) or by the caller, who will uncork it.
     if (stream === undefined || stream === null || stream.writableCorked > 0) return;
     stream.cork();
+    // A socket replaced since its cork (a reconnect) is uncorked now; the new one waits for the queued uncork.
+    if (corked !== null) uncork();
+    corked = stream;
     // setImmediate runs after every nextTick and promise job of this turn (as node-redis's write does), so every
     // command issued while handling one batch of replies joins the same write, the create batches flushed on
     // nextTick (redis-create-batch.ts) included.
-    setImmediate(() => stream.uncork());
+    setImmediate(uncork);
   };
 }

@@ -49,9 +49,10 @@
  */
 import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
-import { decodeRecord, encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
+import { encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
 import { checkIndexBuckets, DEFAULT_INDEX_BUCKETS } from "./redis-index.js";
-import { isWrongType, legacyExpiresAt, legacyFieldsToRecord, readLegacyRecord } from "./redis-legacy.js";
+import { isWrongType, legacyExpiresAt, legacyFieldsToRecord } from "./redis-legacy.js";
+import { RecordReader } from "./redis-read.js";
 import { CREATE, DESTROY, DESTROY_OWNED, MIGRATE, PATCH, type LuaScript } from "./redis-scripts.js";
 import { escapeGlob, scanEachMaster, throwPipelineError } from "./redis-scan.js";
 import { UserIndex } from "./redis-user-index.js";
@@ -134,6 +135,8 @@ export class RedisStore implements SessionStore {
   private readonly beforeWrite: BeforeWrite;
   /** The creates of the current tick (anonymous and logged in), where a session and its bucket share a slot (redis-create-batch.ts). */
   private readonly creates: CreateBatch | null;
+  /** The GET of one record and its decoding (redis-read.ts). */
+  private readonly reader: RecordReader;
 
   /**
    * @param options see {@link RedisStoreOptions}
@@ -163,6 +166,7 @@ export class RedisStore implements SessionStore {
     // A batch's rejection is each of its creates': wrapped once per batch, not once per create.
     const sendBatch = (keys: string[], args: string[]): Promise<unknown> => this.run(CREATE, keys, args).catch(this.createFailed);
     this.creates = this.indexSharesSlot ? new CreateBatch(sendBatch, (checked) => this.index.recordChecked(checked)) : null;
+    this.reader = new RecordReader(client, now, () => this.beforeCommand());
   }
 
   /**
@@ -170,8 +174,9 @@ export class RedisStore implements SessionStore {
    * @returns the record, or `null` when missing or expired by the store's clock (even before Redis expires it)
    * @throws {Error} with the ioredis error as `cause` when Redis fails
    */
-  async get(key: string): Promise<SessionRecord | null> {
-    return this.guard("get", () => this.readRecord(this.sessionKey(key)).then((record) => (record === null || expiresAtOf(record) <= this.now() ? null : record)));
+  get(key: string): Promise<SessionRecord | null> {
+    // Not guardStore's async wrapper: the reader's one `.then` rejects with the store's error (redis-read.ts).
+    return this.reader.live(this.sessionKey(key));
   }
 
   /**
@@ -229,7 +234,7 @@ export class RedisStore implements SessionStore {
       const dead = new Set<string>();
       for (let i = 0; i < keys.length; i += BATCH) {
         const batch = keys.slice(i, i + BATCH);
-        const records = await Promise.all(batch.map((key) => this.readRecord(this.sessionKey(key))));
+        const records = await Promise.all(batch.map((key) => this.reader.any(this.sessionKey(key))));
         records.forEach((record, j) => {
           const key = batch[j] as string;
           // Another owner may be a user sharing the tag: only the prune script, which re-checks the tag, removes it.
@@ -341,15 +346,6 @@ export class RedisStore implements SessionStore {
       this.beforeWrite();
       return this.client.eval(script.source, keys.length, ...keys, ...args);
     });
-  }
-
-  /** The record at a Redis key, of either format, expired or not; `null` when missing. One GET on the hot path. */
-  private readRecord(sessionKey: string): Promise<SessionRecord | null> {
-    this.beforeCommand();
-    return this.client.get(sessionKey).then(
-      (value) => (value === null ? null : decodeRecord(value)),
-      (error: unknown) => (isWrongType(error) ? readLegacyRecord(this.client, sessionKey) : Promise.reject(error)),
-    );
   }
 
   /**
