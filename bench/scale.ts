@@ -9,6 +9,7 @@
 import { benchStats, detectServices, loginMany, startLoadGenerator, startServer, type RunningServer } from "./lib/processes.js";
 import { formatRate, markdownTable, median, writeSection } from "./lib/report.js";
 import { REDIS_URL, SCENARIOS } from "./lib/scenarios.js";
+import { RUN_TAG } from "./lib/tag.js";
 
 /** Redis's `used_memory` (the server is shared: the figure carries whatever else ran meanwhile). */
 async function redisUsedMemory(): Promise<number> {
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
       for (const size of SIZES) {
         const fillers = Math.max(0, size - LOGGED_IN);
         const t0 = performance.now();
-        const server = await startServer(id, { BENCH_PREFILL: String(fillers), BENCH_TAG: `scale${size}` });
+        const server = await startServer(id, { BENCH_PREFILL: String(fillers), BENCH_TAG: `${RUN_TAG}-scale${size}` });
         if ("skipped" in server) {
           skipped.push(`${id}: ${server.skipped}`);
           break;

@@ -13,7 +13,7 @@ import { PerformanceObserver, constants, monitorEventLoopDelay, type Performance
 import pg from "pg";
 import { detectServices } from "./lib/processes.js";
 import { markdownTable, writeSection } from "./lib/report.js";
-import { POSTGRES_URL, SCENARIOS, firstLine, makeCloakroomStore } from "./lib/scenarios.js";
+import { POSTGRES_URL, SCENARIOS, TABLE, firstLine, makeCloakroomStore } from "./lib/scenarios.js";
 import { minimalExpressSession, minimalRecord, newSessionId, newStoreKey } from "./lib/fill.js";
 
 const COUNT = Number(process.env.BENCH_SWEEP_SESSIONS ?? 1_000_000);
@@ -132,14 +132,9 @@ async function multiplyPostgresRows(count: number): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    const table = (await client.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'cloakroom_bench_sessions%' AND table_name LIKE $1 LIMIT 1",
-      [`%${process.env.BENCH_TAG ? `_${process.env.BENCH_TAG}` : "sessions"}`],
-    )).rows[0]?.table_name;
-    if (!table) throw new Error("bench table not found");
     const columns = (await client.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
-      [table],
+      [TABLE],
     )).rows.map((r) => r.column_name);
     const replaced: Record<string, string> = {
       key_hash: "sha256(convert_to('bench-' || g, 'UTF8'))",
@@ -147,7 +142,7 @@ async function multiplyPostgresRows(count: number): Promise<void> {
       user_id: "'user-' || g",
     };
     const select = columns.map((c) => replaced[c] ?? `t.${c}`).join(", ");
-    await client.query(`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${select} FROM ${table} t CROSS JOIN generate_series(2, $1::int) g`, [count]);
+    await client.query(`INSERT INTO ${TABLE} (${columns.join(", ")}) SELECT ${select} FROM ${TABLE} t CROSS JOIN generate_series(2, $1::int) g`, [count]);
   } finally {
     await client.end();
   }

@@ -6,6 +6,7 @@ import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import type { LoadJob, LoadResult } from "../load.js";
+import { RUN_TAG } from "./tag.js";
 
 /** How long a server may take to say "ready": minutes under valgrind on a loaded machine. */
 const START_TIMEOUT_MS = Number(process.env.BENCH_START_TIMEOUT_MS ?? 300_000);
@@ -75,7 +76,8 @@ function launch(id: string, env: Record<string, string>): Promise<RunningServer 
     const node = command === "taskset" ? args.slice(2) : [command, ...args];
     [command, args] = [wrapper[0]!, [...wrapper.slice(1), ...node]];
   }
-  const child = spawn(command, args, { cwd: BENCH_DIR, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // The run's tag unless the caller gives a server its own (scale.ts: one per size): lib/tag.ts.
+  const child = spawn(command, args, { cwd: BENCH_DIR, env: { ...process.env, BENCH_TAG: RUN_TAG, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

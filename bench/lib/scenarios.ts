@@ -4,15 +4,19 @@
  * cloakroom's defaults.
  */
 import type { RequestHandler } from "express";
+import { RUN_TAG } from "./tag.js";
 
 export const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 export const REDIS_URL = "redis://127.0.0.1:6379";
 export const POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test";
 export const MEMCACHED_SERVERS = "127.0.0.1:11211";
-/** Every key or table the bench writes carries this prefix, so it never touches anyone else's data. */
-export const PREFIX = `cloakroom-bench${process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : ""}:`;
-/** The PostgreSQL table (BENCH_TAG lets several servers of one scenario run side by side). */
-const TABLE = `cloakroom_bench_sessions${process.env.BENCH_TAG ? `_${process.env.BENCH_TAG.replace(/\W/g, "_")}` : ""}`;
+/**
+ * Every key the bench writes carries this prefix, so it never touches anyone else's data, nor another bench run's
+ * (the run's tag: lib/tag.ts). The `:` after the tag keeps run `12-ab` from clearing run `12-abc`'s keys.
+ */
+export const PREFIX = `cloakroom-bench-${RUN_TAG}:`;
+/** The PostgreSQL table, one per run for the same reason (dropped when the store is released). */
+export const TABLE = `cloakroom_bench_sessions_${RUN_TAG.replace(/\W/g, "_").toLowerCase()}`;
 
 /** What the server needs: how sessions are read and written, and how to clean up. */
 export interface SessionSetup {
@@ -309,19 +313,25 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
     }
     case "cr-postgres": {
       const { PostgresStore } = await importOrSkip<{ PostgresStore: new (o: object) => CloakroomStore }>("cloakroom/postgres");
-      const diskBytes = async (): Promise<number> => {
+      const query = async <R>(sql: string, values: unknown[] = []): Promise<R[]> => {
         const { default: pg } = await import("pg");
         const client = new pg.Client({ connectionString: POSTGRES_URL });
         await client.connect();
         try {
-          // Table, TOAST and indexes: what the sessions cost on disk.
-          const { rows } = await client.query<{ bytes: string }>("SELECT pg_total_relation_size($1::regclass) AS bytes", [TABLE]);
-          return Number(rows[0]!.bytes);
+          return (await client.query(sql, values)).rows as R[];
         } finally {
           await client.end();
         }
       };
-      return { store: new PostgresStore({ connectionString: POSTGRES_URL, tableName: TABLE, ...extra }), release: none, diskBytes };
+      // Table, TOAST and indexes: what the sessions cost on disk.
+      const diskBytes = async (): Promise<number> =>
+        Number((await query<{ bytes: string }>("SELECT pg_total_relation_size($1::regclass) AS bytes", [TABLE]))[0]!.bytes);
+      return {
+        store: new PostgresStore({ connectionString: POSTGRES_URL, tableName: TABLE, ...extra }),
+        // The table is this run's own (one per run tag): drop it, or every run would leave one behind.
+        release: async () => void (await query(`DROP TABLE IF EXISTS "${TABLE}"`)),
+        diskBytes,
+      };
     }
     case "cr-memcached": {
       const { MemcachedStore } = await importOrSkip<{ MemcachedStore: new (o: object) => CloakroomStore }>("cloakroom/memcached");
