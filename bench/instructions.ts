@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { SCENARIOS } from "./lib/scenarios.js";
 import { detectServices, login, startLoadGenerator, startServer, type LoadGenerator } from "./lib/processes.js";
 import { markdownTable, writeSection } from "./lib/report.js";
+import { cheaperThanBare, loadProblem, verdictOf } from "./lib/verdict.js";
 
 /**
  * Requests every run serves before the counted ones (both runs alike, so they cancel out too): with 0, the window
@@ -31,8 +32,11 @@ const CONNECTIONS = Number(process.env.BENCH_INSTRUCTIONS_CONNECTIONS ?? 10);
 const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-cached", "cr-postgres",
   "fastify", "fastify-floor", "fastify-session", "cr-fastify", "hono", "hono-floor", "cr-hono"];
 
-/** Total instructions of one server run that served `amount` requests, or a reason it could not run. */
-async function countRun(id: string, amount: number, load: LoadGenerator): Promise<number | string> {
+/**
+ * Total instructions of one server run that served `amount` requests, a reason it could not run (a string: skipped),
+ * or why its figures are unusable (`invalid`: requests that failed or went missing).
+ */
+async function countRun(id: string, amount: number, load: LoadGenerator): Promise<number | string | { invalid: string }> {
   const dir = await mkdtemp(join(tmpdir(), "cloakroom-callgrind-"));
   try {
     const wrapper = `valgrind --tool=callgrind --callgrind-out-file=${join(dir, "out.%p")}`;
@@ -43,11 +47,12 @@ async function countRun(id: string, amount: number, load: LoadGenerator): Promis
       const cookie = scenario.authless ? "none=1" : await login(server.port, "user-instructions");
       if (WARMUP > 0) {
         const warm = await load.run({ port: server.port, workload: "dashboard", cookies: [cookie], duration: 0, amount: WARMUP, connections: CONNECTIONS });
-        if (warm.non2xx + warm.errors > 0 || warm.total !== WARMUP) return `warm-up: ${warm.total} requests, ${warm.non2xx} non-2xx, ${warm.errors} errors`;
+        const problem = loadProblem(warm, WARMUP);
+        if (problem !== undefined) return { invalid: `warm-up: ${problem}` };
       }
       const result = await load.run({ port: server.port, workload: "dashboard", cookies: [cookie], duration: 0, amount, connections: CONNECTIONS });
-      if (result.non2xx + result.errors > 0) return `${result.non2xx} non-2xx and ${result.errors} errors`;
-      if (result.total !== amount) return `the load generator sent ${result.total} requests instead of ${amount}`;
+      const problem = loadProblem(result, amount);
+      if (problem !== undefined) return { invalid: problem };
     } finally {
       await server.stop();
     }
@@ -86,7 +91,7 @@ async function main(): Promise<void> {
   const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;
   const services = await detectServices();
   const load = await startLoadGenerator();
-  const rows: { id: string; label: string; perRequest: number | null; note: string }[] = [];
+  const rows: Row[] = [];
   try {
     for (const id of ids) {
       const scenario = SCENARIOS.find((s) => s.id === id);
@@ -98,10 +103,13 @@ async function main(): Promise<void> {
       }
       const small = await countRun(id, SMALL, load);
       const large = typeof small === "number" ? await countRun(id, LARGE, load) : small;
-      if (typeof small !== "number" || typeof large !== "number") {
-        rows.push({ id, label: scenario.label, perRequest: null, note: `skipped: ${String(typeof small === "number" ? large : small)}` });
-      } else {
+      if (typeof small === "number" && typeof large === "number") {
         rows.push({ id, label: scenario.label, perRequest: (large - small) / (LARGE - SMALL), note: "" });
+      } else {
+        const failed = (typeof small === "number" ? large : small) as string | { invalid: string };
+        rows.push(typeof failed === "string"
+          ? { id, label: scenario.label, perRequest: null, note: `skipped: ${failed}` }
+          : { id, label: scenario.label, perRequest: null, note: `invalid: ${failed.invalid}`, invalid: failed.invalid });
       }
       const last = rows.at(-1)!;
       console.log(`${id.padEnd(16)} ${last.perRequest === null ? last.note : `${Math.round(last.perRequest / 1000)}k instructions per request`}`);
@@ -109,21 +117,17 @@ async function main(): Promise<void> {
   } finally {
     await load.stop();
   }
-  // Each row against its own framework's bare row: a Fastify or Hono row over bare Express would read as a speed-up.
-  const bareOf = (id: string): number | null => {
-    const base = /(^|-)fastify/.test(id) ? "fastify" : /(^|-)hono/.test(id) ? "hono" : "bare";
-    return rows.find((r) => r.id === base)?.perRequest ?? null;
-  };
   const markdown = [
     `## Instructions per request (callgrind, GET /dashboard, ${LARGE - SMALL} requests' difference${WARMUP > 0 ? `, after ${WARMUP} warm-up requests` : ""})`,
     "",
     markdownTable(
       ["setup", "instructions / request", "× its bare framework (bare ÷ setup)", "added over bare"],
       rows.map((r) => {
-        const bare = bareOf(r.id);
+        const bare = bareOf(rows, r.id);
+        const suspect = r.id === bareIdOf(r.id) ? undefined : cheaperThanBare(r.perRequest, bare);
         return [
           r.label,
-          r.perRequest === null ? r.note : `${Math.round(r.perRequest / 1000)}k`,
+          r.perRequest === null ? r.note : `${Math.round(r.perRequest / 1000)}k${suspect === undefined ? "" : ` (suspect: ${suspect})`}`,
           r.perRequest === null || bare === null ? "—" : `${(bare / r.perRequest).toFixed(2)}×`,
           r.perRequest === null || bare === null ? "—" : `${Math.round((r.perRequest - bare) / 1000)}k`,
         ];
@@ -139,21 +143,48 @@ async function main(): Promise<void> {
   await writeSection("instructions", markdown, { warmup: WARMUP, small: SMALL, large: LARGE, rows });
 }
 
+interface Row {
+  id: string;
+  label: string;
+  perRequest: number | null;
+  note: string;
+  /** Why the row's runs are unusable (failed or missing requests), when they are. */
+  invalid?: string;
+}
+
+/** The bare row a setup is compared with: its own framework's (a Fastify or Hono row over bare Express would read as a speed-up). */
+function bareIdOf(id: string): string {
+  return /(^|-)fastify/.test(id) ? "fastify" : /(^|-)hono/.test(id) ? "hono" : "bare";
+}
+
+function bareOf(rows: Row[], id: string): number | null {
+  return rows.find((r) => r.id === bareIdOf(id))?.perRequest ?? null;
+}
+
 /** Issues 11's and 12's targets, read off this run's rows (never asserted: a benchmark, not a test). */
-function targetsOf(rows: { id: string; perRequest: number | null }[]): string[] {
-  const cost = (id: string): number | null => rows.find((r) => r.id === id)?.perRequest ?? null;
+function targetsOf(rows: Row[]): string[] {
+  const row = (id: string): Row | undefined => rows.find((r) => r.id === id);
+  const cost = (id: string): number | null => row(id)?.perRequest ?? null;
   const lines: string[][] = [];
+  /** What makes a target on rows `ids` unbelievable: a row with failed requests, or a session row below its bare row. */
+  const doubts = (...ids: string[]): { invalid?: string; suspect?: string } => {
+    const bad = ids.map(row).find((r) => r?.invalid !== undefined);
+    const low = ids.filter((id) => id !== bareIdOf(id)).map((id) => ({ id, why: cheaperThanBare(cost(id), bareOf(rows, id)) })).find((d) => d.why !== undefined);
+    return { invalid: bad ? `${bad.id}: ${bad.invalid}` : undefined, suspect: low ? `${low.id} ${low.why}` : undefined };
+  };
   /** `id` at least `threshold` times as fast as `than` (than's instructions ÷ id's). */
   const times = (label: string, id: string, than: string, threshold: number): void => {
     const a = cost(id);
     const b = cost(than);
-    const r = a === null || b === null ? null : b / a;
-    lines.push([label, r === null ? "not measured" : `${r.toFixed(2)}×`, r === null ? "—" : r >= threshold ? "met" : "missed"]);
+    const r = a === null || b === null ? undefined : b / a;
+    lines.push([label, r === undefined ? "not measured" : `${r.toFixed(2)}×`, verdictOf({ value: r, threshold, ...doubts(id, than) })]);
   };
+  /** `id` costs fewer instructions than `than`. */
   const cheaper = (label: string, id: string, than: string): void => {
     const a = cost(id);
     const b = cost(than);
-    lines.push([label, a === null || b === null ? "not measured" : `${Math.round(a / 1000)}k vs ${Math.round(b / 1000)}k`, a === null || b === null ? "—" : a < b ? "met" : "missed"]);
+    const figure = a === null || b === null ? "not measured" : `${Math.round(a / 1000)}k vs ${Math.round(b / 1000)}k`;
+    lines.push([label, figure, verdictOf({ value: a === null || b === null ? undefined : b / a, threshold: 1 + Number.EPSILON /* strictly fewer */, ...doubts(id, than) })]);
   };
   times("MemoryStore ≥ 0.95× bare Express", "cr-memory", "bare", 0.95);
   times("SqliteStore ≥ 0.88× bare Express", "cr-sqlite", "bare", 0.88);
