@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreOperationError } from "../src/stores/store-error.js";
 import { RedisStore } from "../src/stores/redis.js";
+import { RecordReader } from "../src/stores/redis-read.js";
 import { REDIS_URL, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
@@ -54,5 +55,18 @@ describe.skipIf(!reachable)("RedisStore.get() when the key does not hold a recor
     const error = await rejectionOf(store.get("hash"));
     expect(error).toBeInstanceOf(StoreOperationError);
     expect(error.message).toBe("RedisStore.get failed: the stored hash is not a session record");
+  });
+
+  it("rejects, never throws, with the store's error when the command cannot even be sent", async () => {
+    const cause = new Error("the write batch could not be flushed");
+    const reader = new RecordReader(client, Date.now, () => {
+      throw cause;
+    });
+    let read: Promise<unknown> | undefined;
+    expect(() => (read = reader.live(`${prefix}s:any`))).not.toThrow();
+    const error = await rejectionOf(read!);
+    expect(error).toBeInstanceOf(StoreOperationError);
+    expect(error.message).toBe("RedisStore.get failed: the write batch could not be flushed");
+    expect(error.cause).toBe(cause);
   });
 });

@@ -19,6 +19,11 @@ function keyOfFailedCommand(error: unknown): string | undefined {
   return typeof key === "string" ? key : undefined;
 }
 
+/** A failed read, as every path of `live` reports it: the store's error, the driver's (or the decoder's) error as `cause`. */
+function getFailed(error: unknown): never {
+  throw storeError("RedisStore", "get", error);
+}
+
 /** One record's reads for {@link RedisStore}: `live` for get(), `any` for listByUser. */
 export class RecordReader {
   /**
@@ -41,7 +46,7 @@ export class RecordReader {
       this.beforeCommand();
       return this.client.get(sessionKey).then(this.liveOfValue, this.liveOfFailedGet);
     } catch (error) {
-      return Promise.reject(storeError("RedisStore", "get", error));
+      return Promise.reject(error).catch(getFailed);
     }
   }
 
@@ -65,14 +70,10 @@ export class RecordReader {
     try {
       return this.liveOrNull(this.recordOfValue(value));
     } catch (error) {
-      throw storeError("RedisStore", "get", error);
+      return getFailed(error);
     }
   };
 
-  private readonly getFailed = (error: unknown): never => {
-    throw storeError("RedisStore", "get", error);
-  };
-
   private readonly liveOfFailedGet = (error: unknown): Promise<SessionRecord | null> =>
-    this.legacyOnWrongType(error).then(this.liveOrNull).catch(this.getFailed);
+    this.legacyOnWrongType(error).then(this.liveOrNull).catch(getFailed);
 }
