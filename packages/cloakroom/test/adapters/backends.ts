@@ -78,3 +78,22 @@ export async function openDeadStore(): Promise<OpenedStore> {
   client.on("error", () => {}); // connection errors surface through the rejected commands
   return { store: new RedisStore({ client }), close: async () => client.disconnect() };
 }
+
+/** A MemoryStore that fails where it is told to: its synchronous read (peek), its writes, or has no peek at all. */
+export class FaultyStore extends MemoryStore {
+  failPeek = false;
+  failWrites = false;
+  noPeek = false;
+  override peek(key: string): ReturnType<MemoryStore["peek"]> {
+    if (this.failPeek) throw new Error("peek failed");
+    return this.noPeek ? undefined : super.peek(key);
+  }
+  override async create(...args: Parameters<MemoryStore["create"]>): Promise<void> {
+    if (this.failWrites) throw new Error("create failed");
+    return super.create(...args);
+  }
+  override async patch(...args: Parameters<MemoryStore["patch"]>): Promise<boolean> {
+    if (this.failWrites) throw new Error("patch failed");
+    return super.patch(...args);
+  }
+}

@@ -5,7 +5,8 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "cloakroom";
-import cloakroom, { type FastifySessionOptions } from "cloakroom/fastify";
+import cloakroom, { Session, type FastifySessionOptions } from "cloakroom/fastify";
+import { FaultyStore } from "./backends.js";
 
 const SECRET = "fastify-adapter-test-secret-0123456789";
 const apps: FastifyInstance[] = [];
@@ -119,6 +120,42 @@ describe("cloakroom/fastify", () => {
     expect(line).toMatch(/^__Host-sid=s%3A.*; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     const plain = await build();
     expect(cookieOf(await plain.inject({ method: "POST", url: "/login", headers: { "x-forwarded-proto": "https" } }))).toMatch(/^sid=/);
+  });
+
+  it("a request without a cookie: an empty session, no Set-Cookie; a read-only logged-in request sets none either", async () => {
+    const app = await build({ store: new FaultyStore() });
+    const anonymous = await app.inject({ url: "/me" });
+    expect([JSON.parse(anonymous.body), anonymous.headers["set-cookie"], anonymous.headers["cache-control"]]).toEqual([{ userId: null, cart: null, id: false }, undefined, undefined]);
+    const cookie = cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    const me = await app.inject({ url: "/me", headers: { cookie } });
+    expect([JSON.parse(me.body).userId, me.headers["set-cookie"]]).toEqual(["u1", undefined]);
+  });
+
+  it("a store whose synchronous read throws: 503 for a request with a cookie; a store that fails on commit: 503 without the route's cookies", async () => {
+    const store = new FaultyStore();
+    const app = await build({ store });
+    const cookie = cookieOf(await app.inject({ method: "POST", url: "/login" }));
+    store.failPeek = true;
+    expect((await app.inject({ url: "/me", headers: { cookie } })).statusCode).toBe(503);
+    expect((await app.inject({ url: "/me" })).statusCode).toBe(200);
+    store.failPeek = false;
+    store.failWrites = true;
+    const login = await app.inject({ method: "POST", url: "/login" });
+    expect([login.statusCode, login.headers["set-cookie"]]).toEqual([503, undefined]);
+    expect((await app.inject({ method: "POST", url: "/forget", headers: { cookie } })).statusCode).toBe(503);
+  });
+
+  it("a cookie path other than \"/\", static or from a function: outside it request.session is a plain object", async () => {
+    for (const cookie of [{ path: "/app" }, () => ({ path: "/app" })]) {
+      const app = await build({ store: new FaultyStore(), cookie, saveUninitialized: true } as Partial<FastifySessionOptions>, {}, (app) => {
+        app.get("/*", async (request) => (request.session instanceof Session ? "session" : "plain"));
+      });
+      const outside = await app.inject({ url: "/elsewhere" });
+      expect([outside.body, outside.headers["set-cookie"]]).toEqual(["plain", undefined]);
+      const inside = await app.inject({ url: "/app/x" });
+      expect(inside.body).toBe("session");
+      expect(inside.headers["set-cookie"]).toMatch(/^sid=.*; Path=\/app;/);
+    }
   });
 
   it("callback forms: save, reload, regenerate([fields, ]cb), destroy, rotate; a failure reaches the callback", async () => {

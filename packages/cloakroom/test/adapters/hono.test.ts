@@ -11,8 +11,8 @@ import { HTTPException } from "hono/http-exception";
 import { afterAll, describe, expect, it } from "vitest";
 import express from "express";
 import expressSession from "cloakroom/express";
-import { session, type HonoSessionOptions, type SessionEnv } from "cloakroom/hono";
-import { openDeadStore, type OpenedStore } from "./backends.js";
+import { session, type HonoSessionOptions, type ScopedSessionEnv, type SessionEnv } from "cloakroom/hono";
+import { FaultyStore, openDeadStore, type OpenedStore } from "./backends.js";
 
 const SECRET = "hono-adapter-test-secret-0123456789abcd";
 const servers: Server[] = [];
@@ -146,6 +146,138 @@ describe("cloakroom/hono: cookie as a function, the client address behind proxie
 
   it.each([[{ trustProxy: "not-an-address" }, /trustProxy option/], [{ proxy: "yes" }, /proxy option must be a boolean/]])("refuses %j", (bad, message) => {
     expect(() => session({ secret: SECRET, ...(bad as object) } as HonoSessionOptions)).toThrow(message);
+  });
+});
+
+describe("cloakroom/hono: no cookie, answers from memory, failing stores and routes", () => {
+  /** The app of these tests: build()'s routes, a write route, a failing route, and onError telling what it got. */
+  function faultyApp(store: FaultyStore, options: Partial<HonoSessionOptions> = {}): Hono<SessionEnv> {
+    const app = build({ store, ...options });
+    app.post("/cart", (c) => {
+      c.var.session.cart = 1;
+      return c.text("ok");
+    });
+    app.get("/boom", () => {
+      throw new Error("route failed");
+    });
+    app.onError((error, c) => c.text(error instanceof HTTPException ? `onError ${error.status}` : `onError ${error.message}`, error instanceof HTTPException ? error.status : 500));
+    return app;
+  }
+
+  it("a request without a cookie: an empty session, no Set-Cookie, no Cache-Control", async () => {
+    const base = await listen(faultyApp(new FaultyStore()));
+    const me = await fetch(`${base}/me`);
+    expect([me.status, await me.json(), me.headers.getSetCookie(), me.headers.get("cache-control")]).toEqual([200, { userId: null }, [], null]);
+  });
+
+  it("a logged-in read-only request answers from memory with no Set-Cookie; a write is committed", async () => {
+    const store = new FaultyStore();
+    const base = await listen(faultyApp(store));
+    const cookie = (await fetch(`${base}/login`, { method: "POST" })).headers.getSetCookie()[1]!.split(";")[0]!;
+    const me = await fetch(`${base}/me`, { headers: { cookie } });
+    expect([await me.json(), me.headers.getSetCookie()]).toEqual([{ userId: "u1" }, []]);
+    expect((await fetch(`${base}/cart`, { method: "POST", headers: { cookie } })).status).toBe(200);
+    const [listed] = await store.listByUser("u1");
+    expect(listed!.record.data).toEqual({ userId: "u1", cart: 1 });
+  });
+
+  it("rolling: a read-only request inside the touch window (no store call) still sends the cookie, with no-store", async () => {
+    const store = new FaultyStore();
+    const base = await listen(faultyApp(store, { rolling: true }));
+    const cookie = (await fetch(`${base}/login`, { method: "POST" })).headers.getSetCookie()[1]!.split(";")[0]!;
+    store.failWrites = true; // a store call would answer 503
+    const me = await fetch(`${base}/me`, { headers: { cookie } });
+    expect([me.status, await me.json(), me.headers.get("cache-control")]).toEqual([200, { userId: "u1" }, "no-store"]);
+    expect(me.headers.getSetCookie().map((line) => line.split(";")[0])).toEqual([cookie]);
+  });
+
+  it("the middleware returns a Promise and never throws: a failing cookie function is a rejection", async () => {
+    const inner = session({ secret: SECRET, cookie: () => { throw new Error("cookie failed"); } });
+    const app = new Hono();
+    app.use((c, next) => {
+      let result: Promise<unknown>;
+      try {
+        result = inner(c as never, next);
+      } catch {
+        return Promise.resolve(c.text("threw", 500));
+      }
+      return result.then(() => c.text("resolved"), () => c.text("rejected", 500));
+    });
+    app.get("/me", (c) => c.text("route"));
+    expect(await (await app.request("/me")).text()).toBe("rejected");
+  });
+
+  it("a store without a synchronous read: the same answers through its Promise", async () => {
+    const store = new FaultyStore();
+    store.noPeek = true;
+    const base = await listen(faultyApp(store));
+    const cookie = (await fetch(`${base}/login`, { method: "POST" })).headers.getSetCookie()[1]!.split(";")[0]!;
+    const me = await fetch(`${base}/me`, { headers: { cookie } });
+    expect([await me.json(), me.headers.getSetCookie()]).toEqual([{ userId: "u1" }, []]);
+  });
+
+  it("a store whose synchronous read throws: 503 through onError for a request with a cookie; one without runs", async () => {
+    const store = new FaultyStore();
+    const base = await listen(faultyApp(store));
+    const cookie = (await fetch(`${base}/login`, { method: "POST" })).headers.getSetCookie()[1]!.split(";")[0]!;
+    store.failPeek = true;
+    const me = await fetch(`${base}/me`, { headers: { cookie } });
+    expect([me.status, await me.text(), me.headers.getSetCookie()]).toEqual([503, "onError 503", []]);
+    expect((await fetch(`${base}/me`)).status).toBe(200);
+  });
+
+  it("a store that fails on commit: a clean 503 without the route's cookies, for a new session and for a change", async () => {
+    const store = new FaultyStore();
+    const base = await listen(faultyApp(store));
+    const cookie = (await fetch(`${base}/login`, { method: "POST" })).headers.getSetCookie()[1]!.split(";")[0]!;
+    store.failWrites = true;
+    const login = await fetch(`${base}/login`, { method: "POST" });
+    expect([login.status, await login.text(), login.headers.getSetCookie(), login.headers.get("cache-control")]).toEqual([503, "Service Unavailable", [], "no-store"]);
+    const cart = await fetch(`${base}/cart`, { method: "POST", headers: { cookie } });
+    expect([cart.status, await cart.text(), cart.headers.getSetCookie()]).toEqual([503, "Service Unavailable", []]);
+  });
+
+  it("an error in the route reaches onError, whose answer the session is then committed on (Hono's compose)", async () => {
+    const base = await listen(faultyApp(new FaultyStore(), { saveUninitialized: true }));
+    const boom = await fetch(`${base}/boom`);
+    expect([boom.status, await boom.text()]).toEqual([500, "onError route failed"]);
+    expect(boom.headers.getSetCookie()).toEqual([expect.stringMatching(/^sid=s%3A/)]);
+  });
+
+  it("a cookie function that throws: a rejection that reaches onError (500), as from an async middleware", async () => {
+    const base = await listen(faultyApp(new FaultyStore(), { cookie: () => { throw new Error("cookie failed"); } }));
+    const me = await fetch(`${base}/me`);
+    expect([me.status, await me.text()]).toEqual([500, "onError cookie failed"]);
+  });
+
+  it.each([
+    ["proxy: false, trustProxy: true", { proxy: false, trustProxy: true }, false],
+    ["proxy: false", { proxy: false }, false],
+    ["neither (nobody trusted)", {}, false],
+    ["proxy: true", { proxy: true }, true],
+    ["trustProxy: true", { trustProxy: true }, true],
+    ["trustProxy: loopback", { trustProxy: "loopback" }, true],
+    ["trustProxy: another subnet", { trustProxy: "10.0.0.0/8" }, false],
+  ])("X-Forwarded-Proto: https with %s: a Secure cookie is %s", async (_, options, secure) => {
+    const base = await listen(faultyApp(new FaultyStore(), options as Partial<HonoSessionOptions>));
+    const forwarded = (await raw(base, "/login", { "x-forwarded-proto": "https" })).headers["set-cookie"]![1]!;
+    expect(forwarded).toMatch(secure ? /^__Host-sid=.*; Secure;/ : /^sid=(?!.*Secure)/);
+    expect((await raw(base, "/login")).headers["set-cookie"]![1]).toMatch(/^sid=(?!.*Secure)/);
+  });
+
+  it.each([
+    ["a static path", { cookie: { path: "/app" } }],
+    ["a cookie function", { cookie: () => ({ path: "/app" }) }],
+  ])("with %s other than \"/\", a request outside it has no session and no Set-Cookie", async (_, options) => {
+    const app = new Hono<ScopedSessionEnv>();
+    app.use(session({ secret: SECRET, store: new FaultyStore(), saveUninitialized: true, ...(options as Partial<HonoSessionOptions>) }));
+    app.get("*", (c) => c.text(c.var.session === undefined ? "none" : "session"));
+    const base = await listen(app as unknown as Hono<SessionEnv>);
+    const outside = await fetch(`${base}/me`);
+    expect([await outside.text(), outside.headers.getSetCookie()]).toEqual(["none", []]);
+    const inside = await fetch(`${base}/app/me`);
+    expect(await inside.text()).toBe("session");
+    expect(inside.headers.getSetCookie()[0]).toMatch(/^sid=.*; Path=\/app;/);
   });
 });
 
