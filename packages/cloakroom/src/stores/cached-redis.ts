@@ -10,6 +10,7 @@
  */
 import type { Cluster, Redis } from "ioredis";
 import { decodeInvalidation, type Invalidation, type InvalidationChannel } from "./cached-channel.js";
+import { restoreFastStringMethods } from "./fast-strings.js";
 
 /** Options of {@link RedisInvalidationChannel}. */
 export interface RedisInvalidationChannelOptions {
@@ -115,6 +116,8 @@ export class RedisInvalidationChannel implements InvalidationChannel {
     this.#ownsSubscriber = subscriber === undefined;
     this.#channel = channel;
     this.#onError = onError ?? (() => {});
+    // Loading ioredis slowed every string method call in the process (fast-strings.ts): undone here.
+    restoreFastStringMethods();
   }
 
   /**

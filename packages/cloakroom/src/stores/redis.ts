@@ -58,6 +58,7 @@ import { escapeGlob, scanEachMaster, throwPipelineError } from "./redis-scan.js"
 import { UserIndex } from "./redis-user-index.js";
 import { writeBatcherOf, type BeforeWrite } from "./redis-write-batch.js";
 import { CreateBatch } from "./redis-create-batch.js";
+import { restoreFastStringMethods } from "./fast-strings.js";
 import { guardStore, storeError } from "./store-error.js";
 import type {
   BaseStoreOptions,
@@ -167,6 +168,8 @@ export class RedisStore implements SessionStore {
     const sendBatch = (keys: string[], args: string[]): Promise<unknown> => this.run(CREATE, keys, args).catch(this.createFailed);
     this.creates = this.indexSharesSlot ? new CreateBatch(sendBatch, (checked) => this.index.recordChecked(checked)) : null;
     this.reader = new RecordReader(client, now, () => this.beforeCommand());
+    // Loading ioredis slowed every string method call in the process (fast-strings.ts): undone here.
+    restoreFastStringMethods();
   }
 
   /**
