@@ -2,7 +2,7 @@
  * Statistics over rounds, the markdown table, and a small dependency-free SVG bar chart.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { BENCH_DIR } from "./processes.js";
 
 export const RESULTS_DIR = join(BENCH_DIR, "results");
@@ -35,11 +35,16 @@ export function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-/** Write `bench/results/<name>.md` and `.json`. */
+/**
+ * Write `bench/results/<name>.md` and `.json`; a name that is an absolute path (`BENCH_RESULTS=/tmp/run`) is written
+ * there instead, and a missing folder is made (a joined `/tmp/run` became `results/tmp/run`, which failed at the end of
+ * the run when `results/tmp` did not exist).
+ */
 export async function writeSection(name: string, markdown: string, data: unknown): Promise<void> {
-  await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(join(RESULTS_DIR, `${name}.md`), `${markdown.trim()}\n`);
-  await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  const base = resolve(RESULTS_DIR, name);
+  await mkdir(dirname(base), { recursive: true });
+  await writeFile(`${base}.md`, `${markdown.trim()}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify(data, null, 2)}\n`);
 }
 
 export interface Bar {
