@@ -17,7 +17,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import { parse as parseCookie } from "cookie";
 import { SignJWT, jwtVerify } from "jose";
-import { PREFIX, SECRET, SkipScenario, buildSetup, firstLine, type SessionSetup } from "./lib/scenarios.js";
+import { KEEP_ALIVE_MS, PREFIX, SECRET, SkipScenario, buildSetup, firstLine, type SessionSetup } from "./lib/scenarios.js";
 import { countStoreCalls, type CallCounts } from "./lib/instrument.js";
 import { prefillStore } from "./lib/prefill.js";
 import { FASTIFY_SETUPS, HONO_SETUPS, portOf, serveFramework } from "./lib/framework-servers.js";
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const server = app.listen(0, "127.0.0.1", () => {
     console.log(`ready ${(server.address() as AddressInfo).port}`);
   });
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   stopOnSignal(async () => {
     server.close();
     server.closeAllConnections();

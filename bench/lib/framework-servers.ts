@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { SECRET, touchAfterOverride } from "./scenarios.js";
+import { KEEP_ALIVE_MS, SECRET, touchAfterOverride } from "./scenarios.js";
 
 /** The setups served here, by framework. */
 export const FASTIFY_SETUPS = ["fastify", "fastify-floor", "fastify-session", "cr-fastify"];
@@ -71,7 +71,7 @@ async function serveFastify(id: string): Promise<{ server: Server; close(): Prom
     reply.send("ok");
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
-  app.server.keepAliveTimeout = 60_000;
+  app.server.keepAliveTimeout = KEEP_ALIVE_MS;
   return { server: app.server, close: () => app.close() };
 }
 
@@ -113,7 +113,7 @@ async function serveHono(id: string): Promise<{ server: Server; close(): Promise
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s as Server));
   });
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   return {
     server,
     close: () => new Promise((resolve) => {

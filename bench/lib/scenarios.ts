@@ -7,6 +7,12 @@ import type { RequestHandler } from "express";
 import { RUN_TAG } from "./tag.js";
 
 export const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+/**
+ * How long a bench server keeps an idle keep-alive connection (Node's default is 5 s). Under valgrind, zeroing or
+ * dumping callgrind's counters can stall the server for over a minute on a loaded machine; with 60 s a connection
+ * closed inside one bench:steady window and its reconnect put 26–60k per request into the count (helper-27, session 11: most likely so).
+ */
+export const KEEP_ALIVE_MS = 600_000;
 export const REDIS_URL = "redis://127.0.0.1:6379";
 export const POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test";
 export const MEMCACHED_SERVERS = "127.0.0.1:11211";
