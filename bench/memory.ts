@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { BENCH_DIR, isPortOpen } from "./lib/processes.js";
 import { anonymousRecord, forEachConcurrent, minimalExpressSession, minimalRecord, newSessionId, newStoreKey, randomStoreKey } from "./lib/fill.js";
 import { formatBytes, markdownTable, writeSection } from "./lib/report.js";
-import { PREFIX, REDIS_URL, firstLine } from "./lib/scenarios.js";
+import { REDIS_URL, firstLine } from "./lib/scenarios.js";
 
 const COUNT = Number(process.env.BENCH_MEMORY_SESSIONS ?? 1_000_000);
 const TARGET_BYTES = 200;
@@ -20,6 +20,14 @@ const TARGET_BYTES = 200;
 const ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 5);
 /** The logical databases of the three Redis setups (each its own key table; none of the tests uses them). */
 const DATABASES = [13, 14, 15];
+/**
+ * The key prefix of the Redis rows: fixed, not the run's tagged PREFIX (lib/tag.ts). The bytes per session include the
+ * key, and the tag ("cloakroom-bench-<pid>-<hex>:") made every key 10–11 characters longer than sessions 1–8's
+ * "cloakroom-bench:", which moved all three rows by 16 B (jemalloc's size classes: 347 → 364 B logged in, 257 → 273 B
+ * for connect-redis). These rows live in their own logical databases (DATABASES), flushed before and after, so the
+ * tag would not keep two runs apart here anyway.
+ */
+const MEMORY_PREFIX = "cloakroom-bench:";
 /** How long a database is left alone before its bytes are read (bytesOfDatabase). */
 const SETTLE_MS = Number(process.env.BENCH_MEMORY_SETTLE_MS ?? 20_000);
 
@@ -192,13 +200,13 @@ async function measureRedis(): Promise<Measured[]> {
       const { RedisStore } = (await import("cloakroom/redis")) as unknown as { RedisStore: new (o: object) => RedisStoreLike };
       const { Redis } = await import("ioredis");
       const client = new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1, db: DATABASES[k]! });
-      const store = new RedisStore({ client, prefix: `${PREFIX}memory:` });
+      const store = new RedisStore({ client, prefix: `${MEMORY_PREFIX}memory:` });
       await store.clear();
       setups.push({
         label: kind.label,
         note: kind.note,
         database: DATABASES[k]!,
-        prefix: `${PREFIX}memory:`,
+        prefix: `${MEMORY_PREFIX}memory:`,
         // One randomBytes call per key, as connect-redis's row pays (randomStoreKey): the time is the store's.
         fill: (from, to) => forEachConcurrent(to - from, 512, (i) => store.create(randomStoreKey(), kind.record(from + i))),
         close: async () => void (await client.quit()),
@@ -212,7 +220,7 @@ async function measureRedis(): Promise<Measured[]> {
   const { RedisStore } = await import("connect-redis");
   const client = createClient({ url: REDIS_URL, database: DATABASES[2]! });
   await client.connect();
-  const prefix = `${PREFIX}memory-es:`;
+  const prefix = `${MEMORY_PREFIX}memory-es:`;
   const store = new RedisStore({ client, prefix });
   setups.push({
     label: "connect-redis",
