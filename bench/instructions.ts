@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       ["setup", "instructions / request", "× its bare framework (bare ÷ setup)", "added over bare"],
       rows.map((r) => {
         const bare = bareOf(rows, r.id);
-        const suspect = r.id === bareIdOf(r.id) ? undefined : cheaperThanBare(r.perRequest, bare);
+        const suspect = suspectOf(rows, r.id);
         return [
           r.label,
           r.perRequest === null ? r.note : `${Math.round(r.perRequest / 1000)}k${suspect === undefined ? "" : ` (suspect: ${suspect})`}`,
@@ -161,6 +161,12 @@ function bareOf(rows: Row[], id: string): number | null {
   return rows.find((r) => r.id === bareIdOf(id))?.perRequest ?? null;
 }
 
+/** Why a session row's figure cannot be right (it costs less than its bare framework's), if so; never for a bare row. */
+function suspectOf(rows: Row[], id: string): string | undefined {
+  if (id === bareIdOf(id)) return undefined;
+  return cheaperThanBare(rows.find((r) => r.id === id)?.perRequest, bareOf(rows, id));
+}
+
 /** Issues 11's and 12's targets, read off this run's rows (never asserted: a benchmark, not a test). */
 function targetsOf(rows: Row[]): string[] {
   const row = (id: string): Row | undefined => rows.find((r) => r.id === id);
@@ -169,7 +175,7 @@ function targetsOf(rows: Row[]): string[] {
   /** What makes a target on rows `ids` unbelievable: a row with failed requests, or a session row below its bare row. */
   const doubts = (...ids: string[]): { invalid?: string; suspect?: string } => {
     const bad = ids.map(row).find((r) => r?.invalid !== undefined);
-    const low = ids.filter((id) => id !== bareIdOf(id)).map((id) => ({ id, why: cheaperThanBare(cost(id), bareOf(rows, id)) })).find((d) => d.why !== undefined);
+    const low = ids.map((id) => ({ id, why: suspectOf(rows, id) })).find((d) => d.why !== undefined);
     return { invalid: bad ? `${bad.id}: ${bad.invalid}` : undefined, suspect: low ? `${low.id} ${low.why}` : undefined };
   };
   /** `id` at least `threshold` times as fast as `than` (than's instructions ÷ id's). */

@@ -5,7 +5,6 @@
  * continues the cookie path without a "/" (`/application` under `/app`): the prefix rule gives a session there, which
  * the browser never sends the cookie to, so each such request starts a new one; path-match gives none.
  */
-import type { CookieOptions } from "../core/cookie.js";
 
 /** A function of a request's target (the URL as sent, query and all) and the cookie's path. */
 export type PathRule = (target: string, cookiePath: string) => boolean;
@@ -34,11 +33,3 @@ export const underPathMatch: PathRule = (target, cookiePath) => {
   if (path === cookiePath) return true;
   return path.startsWith(cookiePath) && (cookiePath.endsWith("/") || path[cookiePath.length] === "/");
 };
-
-/**
- * Whether every request lies under the cookie's path, so that an adapter can skip its path rule: no cookie function
- * (whose path could differ per request) and a static path of "/", given or by default.
- */
-export function coversEveryPath(options: { cookie: CookieOptions; cookieOf: unknown }): boolean {
-  return options.cookieOf === undefined && (options.cookie.path ?? "/") === "/";
-}

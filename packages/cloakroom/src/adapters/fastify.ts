@@ -10,7 +10,7 @@ import type { ClientFacts } from "../core/manager-helpers.js";
 import type { RequestContext, SessionManager } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
 import type { LegacyStore } from "../stores/legacy.js";
-import { coversEveryPath, underPathMatch } from "./cookie-path.js";
+import { underPathMatch } from "./cookie-path.js";
 import { fromFastifySessionOptions, type FastifySessionOptions } from "./fastify-options.js";
 import { createManager, resolveCommonOptions, resolveEngineStore } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
@@ -46,7 +46,6 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
     return;
   }
   const { cookieOf, cookie: staticCookie } = common;
-  const everyPath = coversEveryPath(common);
   // A decorator with a null default keeps one request shape (Fastify's advice): the hook only assigns it.
   fastify.decorateRequest("session", null as never);
   fastify.decorate("sessionManager", manager);
@@ -67,7 +66,7 @@ const plugin: FastifyPluginCallback<FastifySessionOptions> = (fastify, options, 
     try {
       if (cookieOf !== undefined) context.cookie = cookieOf(request);
       // Outside cookie.path, @fastify/session's answer: an empty object, no store lookup, no Set-Cookie.
-      if (!everyPath && !underPathMatch(request.raw.url ?? "/", (context.cookie ?? staticCookie).path ?? "/")) {
+      if (!underPathMatch(request.raw.url ?? "/", (context.cookie ?? staticCookie).path ?? "/")) {
         request.session = {} as FastifySession;
         next();
         return;

@@ -11,7 +11,7 @@ import { SessionStoreUnavailableError } from "../core/errors.js";
 import type { ClientFacts } from "../core/manager-helpers.js";
 import type { RequestContext, SessionManager } from "../core/manager.js";
 import type { SessionData, SessionStore } from "../core/types.js";
-import { coversEveryPath, underPathPrefix } from "./cookie-path.js";
+import { underPathPrefix } from "./cookie-path.js";
 import { createManager, forwardedHttps, resolveCommonOptions, resolveEngineStore, type AdapterOptions } from "./options.js";
 import { PromiseSession } from "./promise-session.js";
 import { clientAddress, compileTrust, trustsNobody, trustsPeer, type TrustProxy } from "./trust-proxy.js";
@@ -98,13 +98,12 @@ export function session(options: HonoSessionOptions): SessionMiddleware | Sessio
   // Whether X-Forwarded-Proto counts: always, never, or when the socket's peer is a trusted proxy.
   const proxy: boolean | null = options.proxy ?? (trustsNobody(trust) ? false : null);
   const { cookieOf, cookie: staticCookie } = common;
-  const everyPath = coversEveryPath(common);
 
   const middleware = async function cloakroomSession(c: Context<ScopedSessionEnv>, next: () => Promise<void>): Promise<void> {
     const incoming = incomingOf(c);
     const cookie = cookieOf === undefined ? undefined : cookieOf(c);
     // Outside cookie.path, express-session's answer: no session (c.var.session unset), no store lookup, no Set-Cookie.
-    if (!everyPath && !underPathPrefix(incoming?.url ?? c.req.url, (cookie ?? staticCookie).path ?? "/")) return next();
+    if (!underPathPrefix(incoming?.url ?? c.req.url, (cookie ?? staticCookie).path ?? "/")) return next();
     const headers = incoming?.headers;
     const socket = incoming?.socket;
     const context: RequestContext = {
