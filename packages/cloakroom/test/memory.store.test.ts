@@ -173,6 +173,26 @@ describe("MemoryStore", () => {
       expect(await store.get("k")).toStrictEqual(record(now));
     });
 
+    it("peek() shares one frozen record until the session changes; get() stays a private copy", async () => {
+      const store = open({ maxSessions: 2 });
+      await store.create("k", record(Date.now()));
+      const peeked = store.peek("k")!;
+      expect(Object.isFrozen(peeked) && Object.isFrozen(peeked.data) && Object.isFrozen(peeked.data.cart) && Object.isFrozen(peeked.meta)).toBe(true);
+      expect(store.peek("k")).toBe(peeked);
+      expect(Object.isFrozen(await store.get("k"))).toBe(false);
+      await store.touch("k", peeked.idleExpiresAt + 1, peeked.touchedAt + 1);
+      const touched = store.peek("k")!;
+      expect(touched).not.toBe(peeked);
+      expect(touched.version).toBe(peeked.version + 1);
+      // Shared records are bounded as the store is (maxSessions, at most 10,000): an evicted session takes its memo along.
+      await store.create("k2", record(Date.now()));
+      await store.create("k3", record(Date.now()));
+      expect(store.peek("k")).toBeNull(); // evicted by the LRU bound, its memo with it
+      expect(store.peek("k2")).toStrictEqual(await store.get("k2"));
+      await store.destroy("k2");
+      expect(store.peek("k2")).toBeNull();
+    });
+
     it("stores JSON semantics, like the network stores: a Date comes back as its ISO string", async () => {
       const store = open({});
       const when = new Date("2024-01-02T03:04:05.678Z");

@@ -7,6 +7,28 @@ import { MIN, cookieFrom, setup } from "./manager.test-helper.js";
 
 describe("SessionManager", () => {
   describe("change tracking", () => {
+    it("a session loaded from a store's shared, frozen record (peek) is the request's own: its objects change freely", async () => {
+      const { manager, load, memory } = setup();
+      const s = await load();
+      s.userId = "u1";
+      s.cart = ["sku-1"];
+      s.prefs = { theme: "dark" };
+      const cookie = cookieFrom(await manager.commit(s));
+      const key = manager.describe(await load(cookie))!.key;
+      expect(Object.isFrozen(memory.peek(key))).toBe(true);
+      const first = await load(cookie);
+      (first.cart as string[]).push("sku-2");
+      (first.prefs as { theme: string }).theme = "light";
+      first.userId = "u1";
+      expect(Object.isFrozen(first.cart) || Object.isFrozen(first.prefs)).toBe(false);
+      const second = await load(cookie);
+      expect([second.cart, second.prefs]).toEqual([["sku-1"], { theme: "dark" }]);
+      expect(memory.peek(key)!.data).toEqual({ userId: "u1", cart: ["sku-1"], prefs: { theme: "dark" } });
+      const rotated = cookieFrom(await manager.commit(first));
+      const third = await load(rotated);
+      expect([third.userId, third.cart, third.prefs]).toEqual(["u1", ["sku-1", "sku-2"], { theme: "light" }]);
+    });
+
     it("writes nothing for a read-only request inside the touch window", async () => {
       const { manager, calls, clock, load } = setup();
       const s = await load();

@@ -158,7 +158,8 @@ export class SessionManager {
     state.needsResign = found.needsResign;
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
-    loadData(session, state, record.data, true);
+    // A frozen record is shared by the store between reads (SessionStore.peek): loadData copies its object values.
+    loadData(session, state, record.data, true, Object.isFrozen(record));
     return session;
   }
 

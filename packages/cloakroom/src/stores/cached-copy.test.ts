@@ -62,16 +62,21 @@ async function cachedOver(shared: SessionStore): Promise<CachedStore> {
 }
 
 describe("CachedStore copies", () => {
-  it("a record JSON carries exactly is served from memory as a fresh copy on every hit", async () => {
+  it("a record JSON carries exactly is served from memory: a fresh copy on every get, one frozen record shared by peeks", async () => {
     const memory = new MemoryStore();
     const cached = await cachedOver(memory);
     const key = "k-json";
     await memory.create(key, recordAt(Date.now()));
     const first = await cached.get(key);
+    const copy = await cached.get(key);
+    expect(copy).toStrictEqual(first);
+    (copy!.data.cart as string[]).push("injected");
     const hit = cached.peek(key);
     expect(hit).toStrictEqual(first);
-    (hit!.data.cart as string[]).push("injected");
-    expect(cached.peek(key)).toStrictEqual(first);
+    expect(Object.isFrozen(hit) && Object.isFrozen(hit!.data) && Object.isFrozen(hit!.data.cart)).toBe(true);
+    expect(() => (hit!.data.cart as string[]).push("injected")).toThrow(TypeError);
+    expect(cached.peek(key)).toBe(hit);
+    expect(await cached.get(key)).toStrictEqual(first);
   });
 
   it("every held form (minimal, with meta and a cookie lifetime, generic) comes back from memory as the store gave it", async () => {

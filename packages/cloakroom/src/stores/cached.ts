@@ -23,6 +23,7 @@ import { LRUCache } from "lru-cache";
 import { expiresAtOf } from "../core/types.js";
 import { jsonExact } from "./json-exact.js";
 import { decodeRecord, encodeRecord, type HeldRecord } from "./memory-codec.js";
+import { frozenRecord } from "./shared-records.js";
 import type {
   SessionPatch,
   SessionRecord,
@@ -48,6 +49,8 @@ interface Entry {
    * structuredClone costs ~4× JSON.parse.
    */
   held: HeldRecord | null;
+  /** `held` decoded once and frozen, what peek() shares between reads (shared-records.ts); made at the first peek. */
+  shared: SessionRecord | null;
   /** Otherwise (a Date, a class instance, an `undefined` in the data) a private copy, handed out via structuredClone. */
   record: SessionRecord | null;
   userId: string | null;
@@ -165,20 +168,29 @@ export class CachedStore implements SessionStore {
 
   /**
    * {@link get} when memory can answer it (a fresh entry while the channel is connected), synchronously.
-   * @returns a copy of the cached record, or `undefined` when the shared store must be read
+   * @returns the cached record (frozen and shared between peeks when JSON gives it back exactly, else a copy), or
+   * `undefined` when the shared store must be read
    */
   peek(key: string): SessionRecord | undefined {
-    return this.#fromMemory(key);
+    const entry = this.#fresh(key);
+    if (entry === undefined) return undefined;
+    // A JSON-exact record is shared, frozen (the contract allows it for peek); any other is copied as for get.
+    return entry.held === null ? structuredClone(entry.record!) : (entry.shared ??= frozenRecord(decodeRecord(entry.held)));
   }
 
   #fromMemory(key: string): SessionRecord | undefined {
+    const entry = this.#fresh(key);
+    if (entry === undefined) return undefined;
+    return entry.held === null ? structuredClone(entry.record!) : decodeRecord(entry.held);
+  }
+
+  /** The entry memory may answer from now (see the class), or `undefined`; a stale one is dropped. */
+  #fresh(key: string): Entry | undefined {
     if (!this.#connected) return undefined;
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     const now = this.#now();
-    if (now - entry.filledAt < this.#ttl && entry.expiresAt > now) {
-      return entry.held === null ? structuredClone(entry.record!) : decodeRecord(entry.held);
-    }
+    if (now - entry.filledAt < this.#ttl && entry.expiresAt > now) return entry;
     this.#entries.delete(key);
     return undefined;
   }
@@ -348,6 +360,7 @@ export class CachedStore implements SessionStore {
     const exact = jsonExact(record);
     const entry: Entry = {
       held: exact ? encodeRecord(record) : null,
+      shared: null,
       record: exact ? null : structuredClone(record),
       userId: record.userId,
       expiresAt: expiresAtOf(record),

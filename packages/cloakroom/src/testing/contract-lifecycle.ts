@@ -70,7 +70,7 @@ export function describeLifecycle(suite: ContractSuite): void {
       expect((await store.get(key))!.data.box).toEqual({ items: ["a"] });
     });
 
-    it("peek(), where a store offers it, never contradicts get(): a copy or defer, nothing expired or destroyed", async () => {
+    it("peek(), where a store offers it, never contradicts get(): a copy, a deeply frozen record, or defer; nothing expired or destroyed", async () => {
       const store = await ctx.open();
       if (store.peek === undefined) return expect(Object.keys(store)).not.toContain("peek");
       const [live, gone, stale] = [newKey(), newKey(), newKey()];
@@ -86,8 +86,20 @@ export function describeLifecycle(suite: ContractSuite): void {
       const peeked = store.peek(live);
       if (peeked !== undefined) {
         expect(peeked).toStrictEqual(record);
-        peeked!.data.theme = "light";
+        if (Object.isFrozen(peeked)) {
+          // Shared between reads: frozen all the way down, so no reader can change it for the next one.
+          for (const part of [peeked!.data, peeked!.meta, peeked!.data.cart]) expect(Object.isFrozen(part)).toBe(true);
+          expect(() => (peeked!.data.cart as string[]).push("injected")).toThrow(TypeError);
+        } else {
+          (peeked!.data.cart as string[]).push("injected");
+          peeked!.data.theme = "light";
+        }
         expect(store.peek(live) ?? (await store.get(live))).toStrictEqual(record);
+        // A write is seen by the next peek at once (a shared record is never older than the store's).
+        expect(await store.patch(live, { set: { theme: "light" } })).toBe(true);
+        const after = store.peek(live) ?? (await store.get(live));
+        expect(after!.data.theme).toBe("light");
+        expect(after!.version).toBe(record.version + 1);
       }
       expect(store.peek(newKey()) ?? null).toBeNull();
       expect(store.peek(gone) ?? null).toBeNull();
