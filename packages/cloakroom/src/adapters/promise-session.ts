@@ -38,6 +38,14 @@ export type SessionCookieOptions = { [K in (typeof COOKIE_ATTRIBUTES)[number]]?:
 
 /** A session of the Fastify and Hono adapters. */
 export class PromiseSession extends Session {
+  /**
+   * Written out so that `new` hands the handle straight to Session's: the implicit constructor of a subclass forwards
+   * its arguments as varargs (ConstructForwardVarargs, 0.27k instructions a request under bench:steady).
+   */
+  constructor(handle: SessionHandle) {
+    super(handle);
+  }
+
   /** The engine's factory (SessionManager.loadNow's `create`). */
   static create(handle: SessionHandle): PromiseSession {
     return new PromiseSession(handle);

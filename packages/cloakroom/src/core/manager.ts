@@ -136,12 +136,15 @@ export class SessionManager {
     } catch (error) {
       return callStore<S>("get", () => Promise.reject(error));
     }
-    if (peeked !== undefined) return this.adopt(session, state, found, peeked);
-    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record));
+    if (peeked !== undefined) return this.adopt(session, state, found, peeked, true);
+    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record, false));
   }
 
-  /** Make `record` (what the store gave for the presented ticket) the session's, if it is live. */
-  private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null): S {
+  /**
+   * Make `record` (what the store gave for the presented ticket) the session's, if it is live.
+   * @param shared it came from peek(), which may share one record between reads: its object values are copied
+   */
+  private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null, shared: boolean): S {
     const key = found.key;
     if (!record || !isLive(record, this.now())) {
       this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
@@ -158,8 +161,7 @@ export class SessionManager {
     state.needsResign = found.needsResign;
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
-    // A frozen record is shared by the store between reads (SessionStore.peek): loadData copies its object values.
-    loadData(session, state, record.data, true, Object.isFrozen(record));
+    loadData(session, state, record.data, true, shared);
     return session;
   }
 

@@ -124,10 +124,10 @@ export interface SessionStore {
   /**
    * Optional: answer `get` synchronously when the answer is already in this process's memory (the memory store, a
    * local cache hit), so a request whose session is at hand pays no promise hop. Same rules as `get` (never an expired
-   * record), except one: the record may be shared between reads if it is deeply frozen (`Object.isFrozen(record)`,
-   * and its data and meta frozen all the way down) and its data holds only JSON values. The engine copies the object
-   * values of a frozen record before the application sees them; an unfrozen record is the caller's own copy, as from
-   * get. `undefined` means "not known without I/O: call get".
+   * record), except one: the record may be shared between reads, deeply frozen (the record, its data and meta frozen
+   * all the way down, so no reader can change it for the next). Its data must hold only JSON values: the engine copies
+   * a peeked record's object values (from their JSON) before the application sees them. A record whose data JSON would
+   * not give back exactly (a Date, a class instance) is left to get: answer `undefined` for it. `undefined` means "not known without I/O: call get".
    * @param key the store key
    * @returns the record, `null` when missing or expired, or `undefined` to defer to {@link SessionStore.get}
    */

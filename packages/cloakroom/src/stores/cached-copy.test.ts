@@ -99,20 +99,23 @@ describe("CachedStore copies", () => {
     }
   });
 
-  it("a record JSON would change (a Date, an undefined, -0) is served from memory by structuredClone: still a Date, still a copy", async () => {
+  it("a record JSON would change (a Date, an undefined, -0) is served from memory by get's structuredClone: still a Date, still a copy; peek leaves it to get", async () => {
     const shared = new DatedStore();
     const cached = await cachedOver(shared);
     const key = "k-date";
     await shared.create(key, recordAt(Date.now()));
     expect((await cached.get(key))!.data.at).toBeInstanceOf(Date);
-    const hit = cached.peek(key);
+    // peek's record may be shared and holds JSON values only (the contract): this one is not, so get answers it.
+    expect(cached.peek(key)).toBeUndefined();
+    const hit = await cached.get(key);
     expect(shared.gets).toBe(1);
     expect(hit!.data.at).toBeInstanceOf(Date);
     expect((hit!.data.at as Date).getTime()).toBe(0);
     expect("unset" in hit!.data).toBe(true);
     expect(Object.is(hit!.data.zero, -0)).toBe(true);
     (hit!.data.at as Date).setTime(5);
-    expect((cached.peek(key)!.data.at as Date).getTime()).toBe(0);
+    expect(((await cached.get(key))!.data.at as Date).getTime()).toBe(0);
+    expect(shared.gets).toBe(1);
   });
 });
 

@@ -168,14 +168,13 @@ export class CachedStore implements SessionStore {
 
   /**
    * {@link get} when memory can answer it (a fresh entry while the channel is connected), synchronously.
-   * @returns the cached record (frozen and shared between peeks when JSON gives it back exactly, else a copy), or
-   * `undefined` when the shared store must be read
+   * @returns the cached record, frozen and shared between peeks (the contract allows it), or `undefined` when the
+   * shared store must be read or the record is not one JSON gives back exactly (get copies that one from memory)
    */
   peek(key: string): SessionRecord | undefined {
     const entry = this.#fresh(key);
-    if (entry === undefined) return undefined;
-    // A JSON-exact record is shared, frozen (the contract allows it for peek); any other is copied as for get.
-    return entry.held === null ? structuredClone(entry.record!) : (entry.shared ??= frozenRecord(decodeRecord(entry.held)));
+    if (entry === undefined || entry.held === null) return undefined;
+    return (entry.shared ??= frozenRecord(decodeRecord(entry.held)));
   }
 
   #fromMemory(key: string): SessionRecord | undefined {
