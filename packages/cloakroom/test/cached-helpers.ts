@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { SessionPatch, SessionRecord, SessionStore, StoredSession } from "../src/core/types.js";
@@ -19,6 +19,7 @@ import {
 } from "../src/stores/cached.js";
 import { PostgresStore } from "../src/stores/postgres.js";
 import { RedisStore } from "../src/stores/redis.js";
+import { redisClients, type RedisClient } from "./redis-clients.js";
 import { DATABASE_URL, postgresReachable, REDIS_URL, redisReachable, uniqueSuffix } from "./servers.js";
 
 export const [redisUp, postgresUp] = [await redisReachable(), await postgresReachable()];
@@ -200,7 +201,7 @@ async function openCached(shared: InstrumentedStore, channel: ObservedChannel, o
 
 let instanceCounter = 0;
 
-function redisBackend(admin: () => Redis): Backend {
+function redisBackend({ Redis }: RedisClient, admin: () => Redis): Backend {
   return {
     name: "Redis",
     longKeyMessage: "key",
@@ -273,11 +274,13 @@ function postgresBackend(schema: string, admin: () => pg.Pool): Backend {
 /** Everything the cache adds over the shared store, for one backend. */
 
 /**
- * The Redis side of every CachedStore test file: `describe("CachedStore over Redis")` (skipped when Redis is down)
- * with the admin connection the backend uses to cut channels, and a scan that removes what a failed test left behind.
+ * The Redis side of every CachedStore test file: `describe("CachedStore over Redis (ioredis N)")` once per ioredis
+ * major (skipped when Redis is down) with the admin connection the backend uses to cut channels, and a scan that
+ * removes what a failed test left behind. `body` gets the major's client classes for what it opens itself.
  */
-export function describeOverRedis(body: (backend: Backend) => void): void {
-  describe.skipIf(!redisUp)("CachedStore over Redis", () => {
+export function describeOverRedis(body: (backend: Backend, client: RedisClient) => void): void {
+  describe.skipIf(!redisUp).each(redisClients)("CachedStore over Redis (ioredis $major)", (client) => {
+    const { Redis } = client;
     let admin: Redis;
     beforeAll(() => {
       admin = new Redis(REDIS_URL);
@@ -292,7 +295,7 @@ export function describeOverRedis(body: (backend: Backend) => void): void {
       } while (cursor !== "0");
       await admin.quit();
     });
-    body(redisBackend(() => admin));
+    body(redisBackend(client, () => admin), client);
   });
 }
 

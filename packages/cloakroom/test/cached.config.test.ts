@@ -3,7 +3,6 @@
  * with TypeErrors naming them, a channel shared by two stores, a channel that refuses to subscribe, a publish that
  * fails after the write was applied.
  */
-import { Cluster, Redis } from "ioredis";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { CachedStore, PostgresInvalidationChannel, RedisInvalidationChannel } from "../src/stores/cached.js";
@@ -12,7 +11,7 @@ import { RedisStore } from "../src/stores/redis.js";
 import { InstrumentedStore, describeOverPostgres, describeOverRedis, newKey, recordAt, run, waitUntil } from "./cached-helpers.js";
 import { DATABASE_URL, REDIS_URL } from "./servers.js";
 
-describeOverRedis(() => {
+describeOverRedis((_backend, { Redis, Cluster }) => {
   describe("configuration", () => {
     it("rejects invalid options with TypeErrors naming them", async () => {
       const client = new Redis(REDIS_URL, { lazyConnect: true });

@@ -1,14 +1,16 @@
 /**
  * How RedisStore writes new sessions, against a real Redis: the creates of one tick in one CREATE call and one socket
  * write, their order among the store's other commands, the index bucket's expiry and the pruning done on create.
- * (Which buckets the store skips checking: src/stores/redis-bucket-expiry.test.ts.)
+ * Once per ioredis major (redis-clients.ts). (Which buckets the store skips checking:
+ * src/stores/redis-bucket-expiry.test.ts.)
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
 import { DEFAULT_INDEX_BUCKETS, indexSlotOf } from "../src/stores/redis-index.js";
 import { PRUNE_EVERY } from "../src/stores/redis-scripts.js";
+import { redisClients } from "./redis-clients.js";
 import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
@@ -36,7 +38,7 @@ function indexOf(prefix: string, userId: string, key: string): { bucket: string;
   return { bucket: `${prefix}i:${bucket}`, member: tag + key };
 }
 
-describe.skipIf(!reachable)("RedisStore.create on standalone Redis", () => {
+describe.skipIf(!reachable).each(redisClients)("RedisStore.create on standalone Redis (ioredis $major)", ({ Redis }) => {
   let admin: Redis;
   const clients: Redis[] = [];
   const stores: RedisStore[] = [];
@@ -154,7 +156,7 @@ describe.skipIf(!reachable)("RedisStore.create on standalone Redis", () => {
   });
 });
 
-describe("RedisStore.create when Redis is unreachable", () => {
+describe.each(redisClients)("RedisStore.create when Redis is unreachable (ioredis $major)", ({ Redis }) => {
   it("every create of a batch rejects with the store's error, the driver's error as cause", async () => {
     const client = new Redis({ host: "127.0.0.1", port: await closedPort(), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
     client.on("error", () => {}); // connection errors surface through the rejected commands

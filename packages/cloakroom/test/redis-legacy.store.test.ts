@@ -1,11 +1,13 @@
 /**
  * Records written by the previous RedisStore format (a hash per session, a sorted set per user), written here with
  * raw Redis commands exactly as that version wrote them, then used through the current store: read old, write new.
+ * Once per ioredis major (redis-clients.ts).
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
+import { redisClients } from "./redis-clients.js";
 import { REDIS_URL, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
@@ -51,7 +53,7 @@ async function writeLegacy(admin: Redis, prefix: string, key: string, record: Se
   }
 }
 
-describe.skipIf(!reachable)("RedisStore with records of the previous (hash) format", () => {
+describe.skipIf(!reachable).each(redisClients)("RedisStore with records of the previous (hash) format (ioredis $major)", ({ Redis }) => {
   let admin: Redis;
   let client: Redis;
   const stores: RedisStore[] = [];

@@ -1,12 +1,14 @@
 /**
  * RedisStore.get()'s failures on a real Redis, now that a read is one `.then` without the guardStore wrapper
- * (stores/redis-read.ts): every one still rejects with the store's error, the driver's or the decoder's as `cause`.
+ * (stores/redis-read.ts): every one still rejects with the store's error, the driver's or the decoder's as `cause`;
+ * once per ioredis major (redis-clients.ts).
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreOperationError } from "../src/stores/store-error.js";
 import { RedisStore } from "../src/stores/redis.js";
 import { RecordReader } from "../src/stores/redis-read.js";
+import { redisClients } from "./redis-clients.js";
 import { REDIS_URL, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
@@ -21,7 +23,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   );
 }
 
-describe.skipIf(!reachable)("RedisStore.get() when the key does not hold a record", () => {
+describe.skipIf(!reachable).each(redisClients)("RedisStore.get() when the key does not hold a record (ioredis $major)", ({ Redis }) => {
   let client: Redis;
   let store: RedisStore;
 

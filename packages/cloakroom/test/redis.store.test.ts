@@ -1,14 +1,15 @@
 /**
  * RedisStore against real servers: the shared contract on standalone Redis and on a 3-master Redis Cluster started
  * for this file, then what only this backend has (native TTL = policy, glob-safe prefixes, the user index's crash
- * story on Cluster, failing fast when Redis is down).
+ * story on Cluster, failing fast when Redis is down), once per ioredis major (redis-clients.ts).
  */
-import { Cluster, Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord, SessionStore } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
 import { DEFAULT_INDEX_BUCKETS, indexSlotOf } from "../src/stores/redis-index.js";
 import { runStoreContract } from "../src/testing/index.js";
+import { redisClients } from "./redis-clients.js";
 import { redisClusterBinariesAvailable, startRedisCluster, type RedisClusterHandle } from "./redis-cluster.js";
 import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
 
@@ -69,7 +70,7 @@ async function keysUnder(nodes: Redis[], prefix: string): Promise<string[]> {
   return found;
 }
 
-describe.skipIf(!reachable)("RedisStore on standalone Redis", () => {
+describe.skipIf(!reachable).each(redisClients)("RedisStore on standalone Redis (ioredis $major)", ({ Redis }) => {
   const stores: SessionStore[] = [];
   let admin: Redis;
 
@@ -220,7 +221,7 @@ describe.skipIf(!reachable)("RedisStore on standalone Redis", () => {
   });
 });
 
-describe("RedisStore when Redis is unreachable", () => {
+describe.each(redisClients)("RedisStore when Redis is unreachable (ioredis $major)", ({ Redis }) => {
   it("get() rejects promptly with an Error whose cause is the driver's error", async () => {
     const client = new Redis({
       host: "127.0.0.1",
@@ -247,7 +248,7 @@ describe("RedisStore when Redis is unreachable", () => {
   });
 });
 
-describe.skipIf(!clusterRunnable)("RedisStore on a 3-master Redis Cluster", () => {
+describe.skipIf(!clusterRunnable).each(redisClients)("RedisStore on a 3-master Redis Cluster (ioredis $major)", ({ Cluster }) => {
   let cluster: RedisClusterHandle;
   let admin: Cluster;
 
