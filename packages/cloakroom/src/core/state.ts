@@ -183,8 +183,8 @@ export function reservedNamesOf(session: object): ReadonlySet<string> {
  * Replace the data of a session object with `data`, and reset the change-tracking baseline to it. Reserved names
  * (the Session's methods, `id`, `cookie`) in stored data are left out, as express-session does.
  * @param fresh the session object was just made and holds nothing but `cookie` (skips clearing it)
- * @param shared `data` belongs to a frozen record a store shares between reads (SessionStore.peek): its object values
- * are copied (from their snapshot's JSON, already made); otherwise it is this request's own copy
+ * @param shared `data` came from SessionStore.peek, whose record a store may share between reads (frozen): its object
+ * values are copied (from their snapshot's JSON, already made); otherwise it is this request's own copy
  */
 export function loadData(session: object, state: SessionState, data: Record<string, unknown>, fresh = false, shared = false): void {
   const reserved = state.reserved;
@@ -202,7 +202,7 @@ export function loadData(session: object, state: SessionState, data: Record<stri
   state.snapshot = snapshot;
   for (const key of keys) {
     if (reserved.has(key)) continue;
-    // Stores hand out copies or frozen shared records (a contract rule): only the latter's objects need a copy.
+    // get() hands out a copy, peek() may share its record (the store contract): only the latter's objects need a copy.
     const stored = data[key];
     const entry = snapshotOf(stored);
     if (entry === undefined) continue;

@@ -127,7 +127,8 @@ export interface SessionStore {
    * record), except one: the record may be shared between reads, deeply frozen (the record, its data and meta frozen
    * all the way down, so no reader can change it for the next). Its data must hold only JSON values: the engine copies
    * a peeked record's object values (from their JSON) before the application sees them. A record whose data JSON would
-   * not give back exactly (a Date, a class instance) is left to get: answer `undefined` for it. `undefined` means "not known without I/O: call get".
+   * not give back exactly (a Date, a class instance) is left to get. `undefined` means "not known without I/O (or not
+   * JSON): call get".
    * @param key the store key
    * @returns the record, `null` when missing or expired, or `undefined` to defer to {@link SessionStore.get}
    */
