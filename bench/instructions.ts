@@ -8,7 +8,8 @@
  * executes (V8's compiler and garbage collector too) but not Redis or the load generator. V8 runs single-threaded
  * here (--single-threaded), so the count does not depend on how valgrind schedules threads.
  *
- * Needs valgrind (`apt-get install valgrind`); without it the script says so and exits 0.
+ * Needs valgrind (`apt-get install valgrind`); without it the script says so and exits 0. `BENCH_RESULTS=<name>` writes
+ * results/<name>.md/.json instead of results/instructions.* (as bench:steady does).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
     "still compiling; `npm run bench:steady` measures after a warm-up over a longer window.",
   ].join("\n");
   console.log(`\n${markdown}`);
-  await writeSection("instructions", markdown, { warmup: WARMUP, small: SMALL, large: LARGE, rows });
+  await writeSection(process.env.BENCH_RESULTS ?? "instructions", markdown, { warmup: WARMUP, small: SMALL, large: LARGE, rows });
 }
 
 interface Row {
