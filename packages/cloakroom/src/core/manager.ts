@@ -140,10 +140,7 @@ export class SessionManager {
     return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record, false));
   }
 
-  /**
-   * Make `record` (what the store gave for the presented ticket) the session's, if it is live.
-   * @param shared it came from peek(), which may share one record between reads: its object values are copied
-   */
+  /** Make `record` (the store's for the presented ticket) the session's, if live; `shared`: from peek(), see loadData. */
   private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null, shared: boolean): S {
     const key = found.key;
     if (!record || !isLive(record, this.now())) {
