@@ -32,7 +32,8 @@ interface Memo {
 }
 
 /**
- * The frozen decodings of the held records read last, by key, at most `max` of them (the oldest decoded goes first).
+ * The frozen decodings of held records, by key, at most `max` of them (the key memoized first goes first; a memo
+ * renewed after a write keeps its place).
  * A memo is valid only for the very held string it came from: any write replaces the string, so it can never answer
  * with a record older than the store's, and the owner need not tell it about writes (only about removals, to free
  * the memory early).
