@@ -1,13 +1,13 @@
 /**
  * Records written by the previous RedisStore format (a hash per session, a sorted set per user), written here with
  * raw Redis commands exactly as that version wrote them, then used through the current store: read old, write new.
- * Once per ioredis major (redis-clients.ts).
+ * Once per client library of the store (redis-clients.ts); the old records are written through ioredis.
  */
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
-import { redisClients } from "./redis-clients.js";
+import { storeClients, type StoreClient } from "./redis-clients.js";
 import { REDIS_URL, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
@@ -53,21 +53,21 @@ async function writeLegacy(admin: Redis, prefix: string, key: string, record: Se
   }
 }
 
-describe.skipIf(!reachable).each(redisClients)("RedisStore with records of the previous (hash) format (ioredis $major)", ({ Redis }) => {
+describe.skipIf(!reachable).each(storeClients)("RedisStore with records of the previous (hash) format ($name)", (library) => {
   let admin: Redis;
-  let client: Redis;
+  let client: StoreClient;
   const stores: RedisStore[] = [];
 
   function openStore(name: string): { store: RedisStore; prefix: string } {
     const prefix = `cloakroom:test:${run}:legacy-${name}:`;
-    const store = new RedisStore({ client, prefix });
+    const store = new RedisStore({ client: client.client, prefix });
     stores.push(store);
     return { store, prefix };
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     admin = new Redis(REDIS_URL);
-    client = new Redis(REDIS_URL);
+    client = await library.connect(REDIS_URL);
   });
 
   afterAll(async () => {
@@ -107,7 +107,7 @@ describe.skipIf(!reachable).each(redisClients)("RedisStore with records of the p
     expect(await store.get("old")).toMatchObject({ touchedAt: now, idleExpiresAt: now + 40 * MINUTE, version: 4 });
 
     // Expired by the store's clock but not yet by Redis: nothing is written.
-    const late = new RedisStore({ client, prefix, now: () => now + 2 * HOUR });
+    const late = new RedisStore({ client: client.client, prefix, now: () => now + 2 * HOUR });
     await writeLegacy(admin, prefix, "stale", recordAt(now));
     expect(await late.patch("stale", { set: { a: 1 } })).toBe(false);
     expect(await late.touch("stale", now + 3 * HOUR, now + 2 * HOUR)).toBe(false);

@@ -37,7 +37,7 @@ describe("UserIndex.queueCreate", () => {
   function indexWithFakeCreate(outcome: () => Promise<unknown>): { index: UserIndex; batch: CreateBatch; flags: string[] } {
     const flags: string[] = [];
     const run = (): Promise<unknown> => Promise.resolve(1);
-    const index = new UserIndex({ client: {} as never, prefix: "p:", buckets: 16, sharesSlot: true, run });
+    const index = new UserIndex({ commands: {} as never, prefix: "p:", buckets: 16, sharesSlot: true, run });
     const send = (_keys: string[], args: string[]): Promise<unknown> => {
       flags.push(args[2] as string);
       return outcome();

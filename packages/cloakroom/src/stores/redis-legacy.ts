@@ -5,8 +5,8 @@
  * (`u:<userId>`, member = session key, score = absoluteExpiresAt). RedisStore reads both and never writes them: a
  * patch or touch first rewrites such a record in the new format (read old, write new).
  */
-import type { Cluster, Redis } from "ioredis";
 import type { SessionMeta, SessionRecord } from "../core/types.js";
+import type { RedisCommands, RedisNode } from "./redis-client.js";
 
 const DATA_FIELD = "d:";
 
@@ -40,13 +40,13 @@ export function isWrongType(error: unknown): boolean {
 }
 
 /** The legacy hash at a session key as a record; `null` when there is none. */
-export async function readLegacyRecord(client: Redis | Cluster, sessionKey: string): Promise<SessionRecord | null> {
-  const hash = await client.hgetall(sessionKey);
+export async function readLegacyRecord(commands: RedisCommands, sessionKey: string): Promise<SessionRecord | null> {
+  const hash = await commands.hgetall(sessionKey);
   return Object.keys(hash).length === 0 ? null : legacyFieldsToRecord(hash);
 }
 
 /** `min(idleExpiresAt, absoluteExpiresAt)` of the legacy hash at a session key; 0 when it has none. */
-export async function legacyExpiresAt(node: Redis, sessionKey: string): Promise<number> {
-  const [idle, absolute] = await node.hmget(sessionKey, "ia", "aa");
+export async function legacyExpiresAt(node: RedisNode, sessionKey: string): Promise<number> {
+  const [idle, absolute] = await node.hmget(sessionKey, ["ia", "aa"]);
   return idle === null || absolute === null ? 0 : Math.min(Number(idle), Number(absolute));
 }

@@ -1,4 +1,4 @@
-/** Walking every key under a pattern on each master of a Redis or a Redis Cluster (RedisStore's clear and count). */
+/** Walking every key under a pattern on each master of an ioredis Redis or Cluster (RedisStore's clear and count). */
 import type { Cluster, Redis } from "ioredis";
 
 /** Keys per SCAN page. */

@@ -2,7 +2,7 @@
  * RedisStore's per-user index: reading, adding to and pruning the buckets of redis-index.ts, and the per-user sorted
  * sets of the legacy format (redis-legacy.ts) until they expire. See redis.ts for what is atomic where.
  */
-import type { Cluster, Redis } from "ioredis";
+import type { RedisCommands } from "./redis-client.js";
 import { encodeOwner } from "./redis-codec.js";
 import { indexNow, indexScore, indexSlotOf, type IndexSlot } from "./redis-index.js";
 import { BucketExpiries } from "./redis-bucket-expiry.js";
@@ -14,7 +14,7 @@ const BATCH = 256;
 
 /** What the index needs from its store. */
 export interface UserIndexContext {
-  client: Redis | Cluster;
+  commands: RedisCommands;
   prefix: string;
   buckets: number;
   /** True when a session key and every index key always share a slot, so one script may touch both. */
@@ -102,11 +102,11 @@ export class UserIndex {
   /** Remove a session's member: from its bucket, or (`legacy`) from the old per-user set of `owner` (raw userId). */
   async remove(owner: string, key: string, legacy: boolean): Promise<void> {
     if (legacy) {
-      await this.context.client.zrem(this.legacyKey(owner), key);
+      await this.context.commands.zrem(this.legacyKey(owner), [key]);
       return;
     }
     const { bucketKey, member } = this.entryOf(owner, key, 0);
-    await this.context.client.zrem(bucketKey, member);
+    await this.context.commands.zrem(bucketKey, [member]);
   }
 
   /** The user's members, after pruning those whose absolute expiry passed. A key may appear in both lists. */
@@ -137,8 +137,8 @@ export class UserIndex {
   async removeDeleted(entries: UserEntries, keys: Set<string>): Promise<void> {
     const current = entries.current.filter((key) => keys.has(key)).map((key) => entries.slot.tag + key);
     const legacy = entries.legacy.filter((key) => keys.has(key));
-    if (current.length > 0) await this.context.client.zrem(this.bucketKey(entries.slot.bucket), ...current);
-    if (legacy.length > 0) await this.context.client.zrem(this.legacyKey(entries.userId), ...legacy);
+    if (current.length > 0) await this.context.commands.zrem(this.bucketKey(entries.slot.bucket), current);
+    if (legacy.length > 0) await this.context.commands.zrem(this.legacyKey(entries.userId), legacy);
   }
 
   private bucketKey(bucket: number): string {

@@ -1,5 +1,6 @@
 /**
- * RedisStore: sessions in Redis (standalone, Sentinel or Cluster) through a caller-owned ioredis client.
+ * RedisStore: sessions in Redis (standalone, Sentinel or Cluster) through a caller-owned ioredis client, or a node-redis
+ * v5 standalone client (redis-client.ts).
  *
  * Key layout (`P` = the prefix, default `cloakroom:`):
  * - `P s:<key>`  a string per session (redis-codec.ts: nine compact fields, the data as one JSON object), with native
@@ -41,22 +42,22 @@
  * re-reading the bucket's top member on every create); it and this one can serve the same database side by side,
  * since neither ever sets a bucket's expiry below one of its members' scores.
  *
- * Commands are written to the socket in bursts, one per turn of the event loop (redis-write-batch.ts), as node-redis
- * does; the store's own commands still reach Redis in the order they were issued.
+ * Commands are written to the socket in bursts, one per turn of the event loop (redis-write-batch.ts for ioredis;
+ * node-redis does it itself); the store's own commands still reach Redis in the order they were issued.
  *
  * sweep() resolves 0 without I/O: Redis expires records itself, and index pruning happens on one create in eight, on
  * listByUser/destroyByUser and by the buckets' own expiry, so a periodic scan would cost more than it removes.
  */
-import type { Cluster, Redis } from "ioredis";
 import { expiresAtOf } from "../core/types.js";
+import { commandsOf, isNoScript, type RedisClient, type RedisCommands } from "./redis-client.js";
 import { encodeOwner, encodeRecord, expireAtArg, expiresAtOfValue, patchArgs } from "./redis-codec.js";
 import { checkIndexBuckets, DEFAULT_INDEX_BUCKETS } from "./redis-index.js";
 import { isWrongType, legacyExpiresAt, legacyFieldsToRecord } from "./redis-legacy.js";
 import { RecordReader } from "./redis-read.js";
 import { CREATE, DESTROY, DESTROY_OWNED, MIGRATE, PATCH, type LuaScript } from "./redis-scripts.js";
-import { escapeGlob, scanEachMaster, throwPipelineError } from "./redis-scan.js";
+import { escapeGlob } from "./redis-scan.js";
 import { UserIndex } from "./redis-user-index.js";
-import { writeBatcherOf, type BeforeWrite } from "./redis-write-batch.js";
+import type { BeforeWrite } from "./redis-write-batch.js";
 import { CreateBatch } from "./redis-create-batch.js";
 import { restoreFastStringMethods } from "./fast-strings.js";
 import { guardStore, storeError } from "./store-error.js";
@@ -69,13 +70,16 @@ import type {
   StoredSession,
 } from "../core/types.js";
 
+export type { NodeRedisClient, RedisClient } from "./redis-client.js";
+
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions extends BaseStoreOptions {
   /**
-   * A connected (or connecting) ioredis client: `Redis` (standalone or Sentinel) or `Cluster`. The caller owns it:
-   * {@link RedisStore.close} does not quit it. Its `keyPrefix` option must be unset (use `prefix`).
+   * A connected (or connecting) ioredis client, `Redis` (standalone or Sentinel) or `Cluster` (its `keyPrefix` option
+   * unset: use `prefix`), or a connected node-redis v5 client of `createClient()` (default RESP2 replies; not
+   * `createCluster()`: use ioredis for Redis Cluster). The caller owns it: {@link RedisStore.close} does not quit it.
    */
-  client: Redis | Cluster;
+  client: RedisClient;
   /**
    * Prepended to every key. Must not be empty, and must not begin another store's prefix on the same database:
    * clear() deletes `prefix*` (glob characters in it are escaped, so they match literally). On Cluster, a hash tag
@@ -102,37 +106,34 @@ function prefixPinsSlot(prefix: string): boolean {
   return prefix.indexOf("}", open + 1) > open + 1;
 }
 
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("NOSCRIPT");
-}
-
-function keyPrefixOf(client: Redis | Cluster): string | undefined {
-  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
-  return options.keyPrefix || options.redisOptions?.keyPrefix || undefined;
-}
-
 /**
- * A {@link SessionStore} on Redis through ioredis: one string per session with native expiry, a bucketed per-user
- * index, Lua scripts for every per-key change. Works with standalone Redis, Sentinel and Redis Cluster (see the module
- * comment for what is atomic where). Requires Redis ≥ 7.0 (`EXPIREAT … NX` and `GT` in the create script).
+ * A {@link SessionStore} on Redis through ioredis or node-redis: one string per session with native expiry, a bucketed
+ * per-user index, Lua scripts for every per-key change. Works with standalone Redis, Sentinel and Redis Cluster (see the
+ * module comment for what is atomic where; Sentinel and Cluster through ioredis). Requires Redis ≥ 7.0 (`EXPIREAT … NX`
+ * and `GT` in the create script).
  *
  * @example
  * import { Cluster, Redis } from "ioredis";
+ * import { createClient } from "redis";
  * import { RedisStore } from "cloakroom/redis";
  * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL), prefix: "myapp:sess:" });
  * // Cluster: keys spread over all shards; the user index is kept by write ordering (see above).
  * const clustered = new RedisStore({ client: new Cluster([{ host: "10.0.0.1", port: 6379 }]) });
+ * // node-redis (as connect-redis v9 uses): a standalone client, connected first.
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const fromNodeRedis = new RedisStore({ client });
  */
 export class RedisStore implements SessionStore {
   readonly capabilities: StoreCapabilities = { listByUser: true, nativeTtl: true, count: true };
 
-  private readonly client: Redis | Cluster;
+  /** The client's commands, whichever library made it (redis-client.ts). */
+  private readonly commands: RedisCommands;
   private readonly prefix: string;
   private readonly now: () => number;
   /** True when a session key and the index always share a slot, so one script may touch both. */
   private readonly indexSharesSlot: boolean;
   private readonly index: UserIndex;
-  /** Corks the client's socket until the end of the tick before a command (redis-write-batch.ts). */
+  /** Before a command: corks an ioredis socket until the end of the tick (redis-write-batch.ts); nothing for node-redis. */
   private readonly beforeWrite: BeforeWrite;
   /** The creates of the current tick (anonymous and logged in), where a session and its bucket share a slot (redis-create-batch.ts). */
   private readonly creates: CreateBatch | null;
@@ -141,33 +142,28 @@ export class RedisStore implements SessionStore {
 
   /**
    * @param options see {@link RedisStoreOptions}
-   * @throws {TypeError} when `client` is not an ioredis client or has a `keyPrefix`, `prefix` is empty or not a
+   * @throws {TypeError} when `client` is neither an ioredis client nor a node-redis standalone client, or is an ioredis
+   *   client with a `keyPrefix`, `prefix` is empty or not a
    *   string, `indexBuckets` is not an integer from 1 to 2^24, or `now` is not a function
    */
   constructor(options: RedisStoreOptions) {
     const { client, prefix = "cloakroom:", now = Date.now, indexBuckets = DEFAULT_INDEX_BUCKETS } = options ?? ({} as RedisStoreOptions);
-    if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
-      throw new TypeError("RedisStore: the client option must be an ioredis Redis or Cluster instance");
-    }
-    if (keyPrefixOf(client) !== undefined) {
-      // SCAN MATCH patterns are not prefixed by ioredis, so clear()/count() would miss or double-prefix keys.
-      throw new TypeError("RedisStore: the client's keyPrefix option is not supported; use the prefix option instead");
-    }
+    const commands = commandsOf(client);
     if (typeof prefix !== "string" || prefix === "") {
       throw new TypeError("RedisStore: the prefix option must be a non-empty string (clear() deletes prefix*)");
     }
     if (typeof now !== "function") throw new TypeError("RedisStore: the now option must be a function");
-    this.client = client;
+    this.commands = commands;
     this.prefix = prefix;
     this.now = now;
-    this.indexSharesSlot = !client.isCluster || prefixPinsSlot(prefix);
-    this.beforeWrite = writeBatcherOf(client);
+    this.indexSharesSlot = !commands.isCluster || prefixPinsSlot(prefix);
+    this.beforeWrite = commands.beforeWrite;
     const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => this.run(script, keys, args);
-    this.index = new UserIndex({ client, prefix, buckets: checkIndexBuckets(indexBuckets), sharesSlot: this.indexSharesSlot, run });
+    this.index = new UserIndex({ commands, prefix, buckets: checkIndexBuckets(indexBuckets), sharesSlot: this.indexSharesSlot, run });
     // A batch's rejection is each of its creates': wrapped once per batch, not once per create.
     const sendBatch = (keys: string[], args: string[]): Promise<unknown> => this.run(CREATE, keys, args).catch(this.createFailed);
     this.creates = this.indexSharesSlot ? new CreateBatch(sendBatch, (checked) => this.index.recordChecked(checked)) : null;
-    this.reader = new RecordReader(client, now, () => this.beforeCommand());
+    this.reader = new RecordReader(commands, now, () => this.beforeCommand());
     // Loading ioredis slowed every string method call in the process (fast-strings.ts): undone here.
     restoreFastStringMethods();
   }
@@ -175,7 +171,7 @@ export class RedisStore implements SessionStore {
   /**
    * @param key the store key
    * @returns the record, or `null` when missing or expired by the store's clock (even before Redis expires it)
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   get(key: string): Promise<SessionRecord | null> {
     // Not guardStore's async wrapper: the reader's one `.then` rejects with the store's error (redis-read.ts).
@@ -185,7 +181,7 @@ export class RedisStore implements SessionStore {
   /**
    * Store a record (replacing any under the same key) and index it by `record.userId`. A record that is already
    * expired is not stored.
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   create(key: string, record: SessionRecord): Promise<void> {
     // Not guardStore's async wrapper (a promise and two closures per create): writeNew rejects with the store's error.
@@ -200,7 +196,7 @@ export class RedisStore implements SessionStore {
    * Apply `patch` atomically in one script: set/unset top-level data keys, move the idle expiry, bump `version`,
    * re-arm the expiry. A record of the previous format is rewritten in the current one first.
    * @returns `true` if applied, `false` if the record is missing or expired (nothing is written then)
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async patch(key: string, patch: SessionPatch): Promise<boolean> {
     return this.guard("patch", () => this.applyPatch(key, patch));
@@ -209,7 +205,7 @@ export class RedisStore implements SessionStore {
   /**
    * Slide the idle window: set `idleExpiresAt` and `touchedAt`, bump `version`, re-arm the expiry.
    * @returns `true` if applied, `false` if the record is missing or expired
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async touch(key: string, idleExpiresAt: number, touchedAt: number): Promise<boolean> {
     return this.guard("touch", () => this.applyPatch(key, { idleExpiresAt, touchedAt }));
@@ -217,7 +213,7 @@ export class RedisStore implements SessionStore {
 
   /**
    * Delete a record, then its index member. Deleting a missing key is not an error.
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async destroy(key: string): Promise<void> {
     await this.guard("destroy", () => this.deleteRecordThenMember(key));
@@ -226,7 +222,7 @@ export class RedisStore implements SessionStore {
   /**
    * The user's live sessions, newest `createdAt` first. Prunes index members whose absolute expiry passed (and,
    * when the index shares the records' slot, members whose record is gone).
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async listByUser(userId: string): Promise<StoredSession[]> {
     return this.guard("listByUser", async () => {
@@ -254,7 +250,7 @@ export class RedisStore implements SessionStore {
    * Delete every session of the user except `options.except`, one key at a time (no multi-slot command), then
    * their index members.
    * @returns how many live sessions were deleted
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async destroyByUser(userId: string, options: { except?: string } = {}): Promise<number> {
     return this.guard("destroyByUser", async () => {
@@ -281,35 +277,27 @@ export class RedisStore implements SessionStore {
 
   /**
    * Delete every key under this store's prefix (records and indexes), scanning each master with SCAN MATCH.
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async clear(): Promise<void> {
     await this.guard("clear", async () => {
-      await scanEachMaster(this.client, `${escapeGlob(this.prefix)}*`, async (node, keys) => {
-        const pipeline = node.pipeline();
-        // One key per command: on a Cluster node the keys of one page span many slots (no multi-slot UNLINK).
-        for (const key of keys) pipeline.unlink(key);
-        throwPipelineError(await pipeline.exec());
-      });
+      await this.commands.scanEachMaster(`${escapeGlob(this.prefix)}*`, (node, keys) => node.unlinkEach(keys));
     });
   }
 
   /**
    * How many live sessions there are: SCAN over every master, then each record's expiry compared with the store's
    * clock. O(number of sessions): meant for a gauge, not for every request.
-   * @throws {Error} with the ioredis error as `cause` when Redis fails
+   * @throws {Error} with the driver's error as `cause` when Redis fails
    */
   async count(): Promise<number> {
     return this.guard("count", async () => {
       const now = this.now();
       let live = 0;
-      await scanEachMaster(this.client, `${escapeGlob(this.prefix)}s:*`, async (node, keys) => {
-        const pipeline = node.pipeline();
-        for (const key of keys) pipeline.get(key);
-        const replies = (await pipeline.exec()) ?? [];
-        for (const [i, [error, reply]] of replies.entries()) {
-          if (error && !isWrongType(error)) throw error;
-          const expiresAt = error ? await legacyExpiresAt(node, keys[i] as string) : reply === null ? 0 : expiresAtOfValue(reply as string);
+      await this.commands.scanEachMaster(`${escapeGlob(this.prefix)}s:*`, async (node, keys) => {
+        for (const [i, reply] of (await node.getEach(keys)).entries()) {
+          if (reply instanceof Error && !isWrongType(reply)) throw reply;
+          const expiresAt = reply instanceof Error ? await legacyExpiresAt(node, keys[i] as string) : reply === null ? 0 : expiresAtOfValue(reply);
           if (expiresAt > now) live += 1;
         }
       });
@@ -344,10 +332,10 @@ export class RedisStore implements SessionStore {
   /** EVALSHA, falling back to EVAL (which caches the script) on NOSCRIPT — without defining commands on the caller's client. */
   private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     this.beforeCommand();
-    return this.client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+    return this.commands.evalsha(script.sha, keys, args).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
       this.beforeWrite();
-      return this.client.eval(script.source, keys.length, ...keys, ...args);
+      return this.commands.eval(script.source, keys, args);
     });
   }
 
@@ -370,7 +358,7 @@ export class RedisStore implements SessionStore {
       if (owner === null) return this.creates.addAnonymous(this.sessionKey(key), value, expireAt);
       return this.index.queueCreate(this.creates, { key, value, expireAt, owner, absoluteExpiresAt: record.absoluteExpiresAt }, now);
     }
-    const setRecord = (): Promise<void> => this.client.set(this.sessionKey(key), value, "PXAT", expireAt).then(() => undefined);
+    const setRecord = (): Promise<void> => this.commands.set(this.sessionKey(key), value, expireAt).then(() => undefined);
     // Member first, record second: a crash in between leaves a dangling member, never an unindexed session.
     const written = owner === null ? setRecord() : this.index.add(this.index.entryOf(owner, key, record.absoluteExpiresAt), now).then(setRecord);
     return written.catch(this.createFailed);
@@ -383,7 +371,7 @@ export class RedisStore implements SessionStore {
       const applied = await this.run(PATCH, [sessionKey], patchArgs(this.now(), patch));
       if (applied !== -2) return applied === 1;
       // Another client may have migrated it meanwhile (WRONGTYPE now) or deleted it: patch again.
-      const hash = await this.client.hgetall(sessionKey).catch((error: unknown) => (isWrongType(error) ? {} : Promise.reject(error)));
+      const hash = await this.commands.hgetall(sessionKey).catch((error: unknown) => (isWrongType(error) ? {} : Promise.reject(error)));
       if (Object.keys(hash).length === 0) continue;
       const record = legacyFieldsToRecord(hash);
       if (expiresAtOf(record) <= this.now()) return false;

@@ -1,0 +1,164 @@
+/**
+ * RedisStore over a node-redis v5 client (`createClient()`, what connect-redis v9 users have), against the real
+ * standalone Redis: the shared store contract under RESP2 (node-redis's default) and RESP3, sessions shared with an
+ * ioredis-backed store on the same prefix in both directions, clear()/count() through node-redis's SCAN, the clients
+ * it refuses, and failing fast when Redis is down. (The create batch, read and legacy-format suites run over node-redis
+ * too: redis-clients.ts's `storeClients`.)
+ */
+import { Redis } from "ioredis";
+import { createClient, createClientPool, createCluster, createSentinel } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SessionRecord } from "../src/core/types.js";
+import { RedisStore } from "../src/stores/redis.js";
+import { runStoreContract } from "../src/testing/index.js";
+import { nodeRedisLibrary, type StoreClient, type StoreClientLibrary } from "./redis-clients.js";
+import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
+
+const reachable = await redisReachable();
+const run = uniqueSuffix();
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const RESP2 = nodeRedisLibrary();
+const RESP3 = nodeRedisLibrary({ RESP: 3 });
+
+/** A store that owns its test client: closing the store closes the client. */
+class ClientOwningRedisStore extends RedisStore {
+  constructor(
+    private readonly owned: StoreClient,
+    options: { prefix: string; now?: () => number },
+  ) {
+    super({ ...options, client: owned.client });
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.owned.quit();
+  }
+}
+
+function recordAt(now: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    userId: "user-1",
+    data: { userId: "user-1" },
+    createdAt: now,
+    touchedAt: now,
+    idleExpiresAt: now + 30 * MINUTE,
+    absoluteExpiresAt: now + 24 * HOUR,
+    cookieMaxAge: null,
+    version: 0,
+    meta: {},
+    ...overrides,
+  };
+}
+
+describe.skipIf(!reachable).each([RESP2, RESP3])("RedisStore on standalone Redis ($name)", (library: StoreClientLibrary) => {
+  runStoreContract(`RedisStore (${library.name})`, {
+    capabilities: { listByUser: true, nativeTtl: true, count: true },
+    create: async ({ namespace, now }) => new ClientOwningRedisStore(await library.connect(REDIS_URL), { prefix: `cloakroom:test:${run}:${namespace}:`, now }),
+  });
+});
+
+describe.skipIf(!reachable)("RedisStore over node-redis beside RedisStore over ioredis, on one prefix", () => {
+  let ioredis: Redis;
+  let nodeRedis: StoreClient;
+  const prefixes: string[] = [];
+
+  /** The two stores on one fresh prefix: `a` over ioredis, `b` over node-redis. */
+  function pair(name: string): { viaIoredis: RedisStore; viaNodeRedis: RedisStore } {
+    const prefix = `cloakroom:test:${run}:pair-${name}:`;
+    prefixes.push(prefix);
+    return { viaIoredis: new RedisStore({ client: ioredis, prefix }), viaNodeRedis: new RedisStore({ client: nodeRedis.client, prefix }) };
+  }
+
+  beforeAll(async () => {
+    ioredis = new Redis(REDIS_URL);
+    nodeRedis = await RESP2.connect(REDIS_URL);
+  });
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await new RedisStore({ client: ioredis, prefix }).clear();
+    await Promise.all([ioredis.quit(), nodeRedis.quit()]);
+  });
+
+  for (const [writer, reader] of [
+    ["ioredis", "node-redis"],
+    ["node-redis", "ioredis"],
+  ] as const) {
+    it(`sessions created through ${writer} are read, patched, listed and revoked through ${reader}`, async () => {
+      const stores = pair(`${writer}-first`);
+      const [write, read] = writer === "ioredis" ? [stores.viaIoredis, stores.viaNodeRedis] : [stores.viaNodeRedis, stores.viaIoredis];
+      const now = Date.now();
+      await Promise.all([
+        write.create("a", recordAt(now - 2)),
+        write.create("b", recordAt(now - 1)),
+        write.create("c", recordAt(now)),
+        write.create("anon", recordAt(now, { userId: null, data: { cart: [] } })),
+      ]);
+      expect(await read.get("a")).toEqual(recordAt(now - 2));
+      expect(await read.patch("a", { set: { theme: "dark" } })).toBe(true);
+      expect(await write.get("a")).toMatchObject({ data: { userId: "user-1", theme: "dark" }, version: 1 });
+      expect((await read.listByUser("user-1")).map((session) => session.key)).toEqual(["c", "b", "a"]);
+      expect(await read.count()).toBe(4);
+      expect(await read.destroyByUser("user-1", { except: "b" })).toBe(2);
+      expect((await write.listByUser("user-1")).map((session) => session.key)).toEqual(["b"]);
+      expect(await write.get("anon")).toMatchObject({ userId: null, data: { cart: [] } });
+    });
+  }
+
+  it("clear() and count() over node-redis treat glob characters in the prefix literally", async () => {
+    const base = `cloakroom:test:${run}:glob:`;
+    prefixes.push(base);
+    // Unescaped, the pattern "<base>[ab]*:*" would also match every key of the "<base>a:" store.
+    const globbed = new RedisStore({ client: nodeRedis.client, prefix: `${base}[ab]*:` });
+    const neighbour = new RedisStore({ client: nodeRedis.client, prefix: `${base}a:` });
+    const now = Date.now();
+    await globbed.create("mine", recordAt(now));
+    await neighbour.create("theirs", recordAt(now));
+    expect(await globbed.count()).toBe(1);
+    await globbed.clear();
+    expect(await globbed.get("mine")).toBeNull();
+    expect(await neighbour.count()).toBe(1);
+  });
+});
+
+describe("RedisStore's client option with node-redis", () => {
+  it("refuses node-redis's cluster, sentinel and pool clients with a TypeError naming what is supported", () => {
+    const clients = [
+      createCluster({ rootNodes: [{ url: REDIS_URL }] }),
+      createSentinel({ name: "mymaster", sentinelRootNodes: [{ host: "127.0.0.1", port: 26379 }] }),
+      createClientPool({ url: REDIS_URL }),
+    ];
+    for (const client of clients) {
+      expect(() => new RedisStore({ client: client as never })).toThrow(TypeError);
+      expect(() => new RedisStore({ client: client as never })).toThrow(/only a standalone one \(createClient\(\)\).*ioredis Cluster/);
+    }
+  });
+
+  it("accepts a standalone client before it connects, and refuses objects of neither library", () => {
+    expect(() => new RedisStore({ client: createClient({ url: REDIS_URL }) })).not.toThrow();
+    expect(() => new RedisStore({ client: { sendCommand: () => Promise.resolve(null) } as never })).toThrow(/ioredis Redis or Cluster instance, or a node-redis v5 client/);
+  });
+});
+
+describe("RedisStore over node-redis when Redis is unreachable", () => {
+  it("get() and create() reject promptly with the store's error, the driver's as cause", async () => {
+    const client = await RESP2.unreachable(await closedPort());
+    const store = new RedisStore({ client: client.client });
+    const started = Date.now();
+    try {
+      const outcomes = await Promise.allSettled([store.get("k"), store.create("k", recordAt(Date.now()))]);
+      for (const [outcome, operation] of [
+        [outcomes[0], "get"],
+        [outcomes[1], "create"],
+      ] as const) {
+        expect(outcome.status).toBe("rejected");
+        const reason = (outcome as PromiseRejectedResult).reason as Error;
+        expect(reason.message).toMatch(new RegExp(`^RedisStore\\.${operation} failed: `));
+        expect(reason.cause).toBeInstanceOf(Error);
+      }
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await client.quit();
+    }
+  });
+});
