@@ -35,8 +35,9 @@ export interface RedisNode {
 }
 
 /**
- * What RedisStore sends. Replies are as RESP2 decodes them by default in both libraries: bulk strings as strings,
- * integers as numbers, nil as `null`, arrays (and Lua tables) as arrays. Arguments are strings.
+ * What RedisStore sends. Replies are as both libraries decode them by default (RESP2, or node-redis's RESP3 with its
+ * default type mapping): bulk strings as strings, integers as numbers, nil as `null`, arrays (and Lua tables) as
+ * arrays. Arguments are strings.
  */
 export interface RedisCommands {
   /** Whether keys live on more than one node (ioredis `Cluster`): then no script may touch two slots. */

@@ -76,8 +76,9 @@ export type { NodeRedisClient, RedisClient } from "./redis-client.js";
 export interface RedisStoreOptions extends BaseStoreOptions {
   /**
    * A connected (or connecting) ioredis client, `Redis` (standalone or Sentinel) or `Cluster` (its `keyPrefix` option
-   * unset: use `prefix`), or a connected node-redis v5 client of `createClient()` (default RESP2 replies; not
-   * `createCluster()`: use ioredis for Redis Cluster). The caller owns it: {@link RedisStore.close} does not quit it.
+   * unset: use `prefix`), or a connected node-redis v5 client of `createClient()` (RESP2 or 3, its default type
+   * mapping; not `createCluster()`: use ioredis for Redis Cluster). The caller owns it: {@link RedisStore.close} does
+   * not quit it.
    */
   client: RedisClient;
   /**
