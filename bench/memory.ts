@@ -2,8 +2,9 @@
  * Memory per session: N minimal sessions (`userId` only, default 1,000,000), inserted through each store's own API.
  * - in the heap: cloakroom's MemoryStore vs express-session's MemoryStore (V8 heapUsed after a full GC, each in a
  *   fresh process so nothing else shares the heap);
- * - in Redis: cloakroom's RedisStore (logged in, anonymous) vs connect-redis (`used_memory` delta; the Redis server is
- *   shared, so the figure carries whatever else ran meanwhile), filled in interleaved rounds (fillInterleaved).
+ * - in Redis: cloakroom's RedisStore (logged in, anonymous; over ioredis and over node-redis) vs connect-redis
+ *   (`used_memory` delta; the Redis server is shared, so the figure carries whatever else ran meanwhile), filled in
+ *   interleaved rounds (fillInterleaved).
  * Env: BENCH_MEMORY_SESSIONS, BENCH_MEMORY_ROUNDS (5).
  */
 import { spawnSync } from "node:child_process";
@@ -18,8 +19,8 @@ const COUNT = Number(process.env.BENCH_MEMORY_SESSIONS ?? 1_000_000);
 const TARGET_BYTES = 200;
 /** Rounds of the interleaved Redis fill (see fillInterleaved). */
 const ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 5);
-/** The logical databases of the three Redis setups (each its own key table; none of the tests uses them). */
-const DATABASES = [13, 14, 15];
+/** The logical databases of the five Redis setups (each its own key table; none of the tests uses them). */
+const DATABASES = [11, 12, 13, 14, 15];
 /**
  * The key prefix of the Redis rows: fixed, not the run's tagged PREFIX (lib/tag.ts). The bytes per session include the
  * key, and the tag ("cloakroom-bench-<pid>-<hex>:") made every key 10–11 characters longer than sessions 1–8's
@@ -190,16 +191,24 @@ async function measureRedis(): Promise<Measured[]> {
   const skipped: Measured[] = [];
 
   // cloakroom RedisStore, through its API: logged-in sessions (one user each, so each has an index member) and
-  // anonymous ones (no index member).
+  // anonymous ones (no index member), over ioredis and over node-redis (the client connect-redis uses).
+  const loggedIn = { record: (i: number) => minimalRecord(`user-${i}`, now), note: "record + per-user index member (one user per session)" };
+  const anonymous = { record: () => anonymousRecord(now), note: "record only (`{ cart: [] }`, no user)" };
   const kinds = [
-    { label: "cloakroom RedisStore, logged in", record: (i: number) => minimalRecord(`user-${i}`, now), note: "record + per-user index member (one user per session)" },
-    { label: "cloakroom RedisStore, anonymous", record: () => anonymousRecord(now), note: "record only (`{ cart: [] }`, no user)" },
+    { label: "cloakroom RedisStore, logged in", library: "ioredis", ...loggedIn },
+    { label: "cloakroom RedisStore, anonymous", library: "ioredis", ...anonymous },
+    { label: "cloakroom RedisStore over node-redis, logged in", library: "node-redis", ...loggedIn },
+    { label: "cloakroom RedisStore over node-redis, anonymous", library: "node-redis", ...anonymous },
   ];
+  const openClient = async (library: string, db: number): Promise<{ quit(): Promise<unknown> }> => {
+    if (library === "node-redis") return createClient({ url: REDIS_URL, database: db }).connect();
+    const { Redis } = await import("ioredis");
+    return new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1, db });
+  };
   for (const [k, kind] of kinds.entries()) {
     try {
       const { RedisStore } = (await import("cloakroom/redis")) as unknown as { RedisStore: new (o: object) => RedisStoreLike };
-      const { Redis } = await import("ioredis");
-      const client = new Redis(6379, "127.0.0.1", { maxRetriesPerRequest: 1, db: DATABASES[k]! });
+      const client = await openClient(kind.library, DATABASES[k]!);
       const store = new RedisStore({ client, prefix: `${MEMORY_PREFIX}memory:` });
       await store.clear();
       setups.push({
@@ -218,13 +227,14 @@ async function measureRedis(): Promise<Measured[]> {
 
   // connect-redis, through its API (the way express-session calls it).
   const { RedisStore } = await import("connect-redis");
-  const client = createClient({ url: REDIS_URL, database: DATABASES[2]! });
+  const database = DATABASES[kinds.length]!;
+  const client = createClient({ url: REDIS_URL, database });
   await client.connect();
   const prefix = `${MEMORY_PREFIX}memory-es:`;
   const store = new RedisStore({ client, prefix });
   setups.push({
     label: "connect-redis",
-    database: DATABASES[2]!,
+    database,
     prefix,
     fill: (from, to) => forEachConcurrent(to - from, 512, () => store.set(newSessionId(), minimalExpressSession("user") as never)),
     close: async () => void (await client.quit()),
@@ -253,11 +263,20 @@ function redisTargets(results: Measured[]): string[] {
   const verdict = (ok: boolean): string => (ok ? "met" : "**missed**");
   const ratio = loggedIn.seconds / peer.seconds;
   const anonymousRatio = anonymous.seconds / peer.seconds;
+  const [nodeLoggedIn, nodeAnonymous] = [row("cloakroom RedisStore over node-redis, logged in"), row("cloakroom RedisStore over node-redis, anonymous")];
+  const overNodeRedis =
+    nodeLoggedIn && nodeAnonymous
+      ? [
+          `Over node-redis: creating them ${(nodeLoggedIn.seconds / peer.seconds).toFixed(2)}× connect-redis's time logged in, ` +
+            `${(nodeAnonymous.seconds / peer.seconds).toFixed(2)}× anonymous (${Math.round(nodeLoggedIn.bytes!)} B / ${Math.round(nodeAnonymous.bytes!)} B per session).`,
+        ]
+      : [];
   return [
     `Targets: RedisStore ≤ 256 B per anonymous session — ${verdict(anonymous.bytes! <= 256)} (${Math.round(anonymous.bytes!)} B); ` +
       `≤ 350 B per logged-in session with its index member — ${verdict(loggedIn.bytes! <= 350)} (${Math.round(loggedIn.bytes!)} B); ` +
       `creating them ≤ 1.2× connect-redis's time — ${verdict(ratio <= 1.2)} for logged-in sessions (${ratio.toFixed(2)}×), ` +
       `${verdict(anonymousRatio <= 1.2)} for anonymous ones (${anonymousRatio.toFixed(2)}×).`,
+    ...overNodeRedis,
   ];
 }
 
