@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../src/core/types.js";
 import { MEMCACHED_MAX_RELATIVE_EXPTIME, MemcachedStore, memcachedExptime } from "../src/stores/memcached.js";
 import { runStoreContract } from "../src/testing/index.js";
+import { recordAt } from "./records.js";
 import { MEMCACHED_URL, memcachedReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await memcachedReachable();
@@ -16,21 +17,6 @@ const run = uniqueSuffix();
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-function recordAt(now: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    userId: "user-1",
-    data: { userId: "user-1" },
-    createdAt: now,
-    touchedAt: now,
-    idleExpiresAt: now + 30 * MINUTE,
-    absoluteExpiresAt: now + DAY,
-    cookieMaxAge: null,
-    version: 0,
-    meta: {},
-    ...overrides,
-  };
-}
 
 function digest(text: string): string {
   return createHash("sha256").update(text).digest("base64url");

@@ -9,6 +9,7 @@ import { Cluster as Cluster6, Redis as Redis6 } from "ioredis";
 import { Cluster as Cluster5, Redis as Redis5 } from "ioredis5";
 import { createClient } from "redis";
 import type { RedisClient as StoreClientOption } from "../src/stores/redis-client.js";
+import { RedisStore, type RedisStoreOptions } from "../src/stores/redis.js";
 
 /** One ioredis major: its constructors and the package name it is installed under. */
 export interface RedisClient {
@@ -111,3 +112,21 @@ export function nodeRedisLibrary(options: { RESP?: 2 | 3 } = {}): StoreClientLib
 }
 
 export const storeClients: readonly StoreClientLibrary[] = [...redisClients.map(ioredisLibrary), nodeRedisLibrary()];
+
+/**
+ * A RedisStore that owns its test client: the contract suite closes every store it opens, and closing this one also
+ * closes the client (by default its `quit()`, which ioredis and node-redis clients both have).
+ */
+export class ClientOwningRedisStore extends RedisStore {
+  constructor(
+    options: RedisStoreOptions,
+    private readonly closeClient: () => Promise<unknown> = () => (options.client as { quit(): Promise<unknown> }).quit(),
+  ) {
+    super(options);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.closeClient();
+  }
+}

@@ -8,53 +8,24 @@
 import { Redis } from "ioredis";
 import { createClient, createClientPool, createCluster, createSentinel } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionRecord } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
 import { runStoreContract } from "../src/testing/index.js";
-import { nodeRedisLibrary, type StoreClient, type StoreClientLibrary } from "./redis-clients.js";
+import { ClientOwningRedisStore, nodeRedisLibrary, type StoreClient, type StoreClientLibrary } from "./redis-clients.js";
+import { recordAt } from "./records.js";
 import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
 
 const reachable = await redisReachable();
 const run = uniqueSuffix();
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const RESP2 = nodeRedisLibrary();
 const RESP3 = nodeRedisLibrary({ RESP: 3 });
-
-/** A store that owns its test client: closing the store closes the client. */
-class ClientOwningRedisStore extends RedisStore {
-  constructor(
-    private readonly owned: StoreClient,
-    options: { prefix: string; now?: () => number },
-  ) {
-    super({ ...options, client: owned.client });
-  }
-
-  override async close(): Promise<void> {
-    await super.close();
-    await this.owned.quit();
-  }
-}
-
-function recordAt(now: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    userId: "user-1",
-    data: { userId: "user-1" },
-    createdAt: now,
-    touchedAt: now,
-    idleExpiresAt: now + 30 * MINUTE,
-    absoluteExpiresAt: now + 24 * HOUR,
-    cookieMaxAge: null,
-    version: 0,
-    meta: {},
-    ...overrides,
-  };
-}
 
 describe.skipIf(!reachable).each([RESP2, RESP3])("RedisStore on standalone Redis ($name)", (library: StoreClientLibrary) => {
   runStoreContract(`RedisStore (${library.name})`, {
     capabilities: { listByUser: true, nativeTtl: true, count: true },
-    create: async ({ namespace, now }) => new ClientOwningRedisStore(await library.connect(REDIS_URL), { prefix: `cloakroom:test:${run}:${namespace}:`, now }),
+    create: async ({ namespace, now }) => {
+      const owned = await library.connect(REDIS_URL);
+      return new ClientOwningRedisStore({ client: owned.client, prefix: `cloakroom:test:${run}:${namespace}:`, now }, () => owned.quit());
+    },
   });
 });
 

@@ -5,11 +5,12 @@
  */
 import type { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionRecord, SessionStore } from "../src/core/types.js";
+import type { SessionStore } from "../src/core/types.js";
 import { RedisStore } from "../src/stores/redis.js";
 import { DEFAULT_INDEX_BUCKETS, indexSlotOf } from "../src/stores/redis-index.js";
 import { runStoreContract } from "../src/testing/index.js";
-import { redisClients } from "./redis-clients.js";
+import { ClientOwningRedisStore, redisClients } from "./redis-clients.js";
+import { recordAt } from "./records.js";
 import { redisClusterBinariesAvailable, startRedisCluster, type RedisClusterHandle } from "./redis-cluster.js";
 import { REDIS_URL, closedPort, redisReachable, uniqueSuffix } from "./servers.js";
 
@@ -18,36 +19,6 @@ const clusterRunnable = await redisClusterBinariesAvailable();
 const run = uniqueSuffix();
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** The suite closes every store it opens; these stores own their test client, so closing one quits it. */
-class ClientOwningRedisStore extends RedisStore {
-  private readonly owned: Redis | Cluster;
-
-  constructor(options: { client: Redis | Cluster; prefix: string; now?: () => number }) {
-    super(options);
-    this.owned = options.client;
-  }
-
-  override async close(): Promise<void> {
-    await super.close();
-    await this.owned.quit();
-  }
-}
-
-function recordAt(now: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    userId: "user-1",
-    data: { userId: "user-1" },
-    createdAt: now,
-    touchedAt: now,
-    idleExpiresAt: now + 30 * MINUTE,
-    absoluteExpiresAt: now + 24 * HOUR,
-    cookieMaxAge: null,
-    version: 0,
-    meta: {},
-    ...overrides,
-  };
-}
 
 /** The index bucket of a user (a plain id) under `prefix`, and the member a session key has there. */
 function indexOf(prefix: string, userId: string, key: string): { bucket: string; member: string } {
