@@ -30,7 +30,7 @@ const SMALL = Number(process.env.BENCH_INSTRUCTIONS_SMALL ?? 1000);
 const LARGE = Number(process.env.BENCH_INSTRUCTIONS_LARGE ?? 3000);
 /** Concurrent connections of the load: with 1, requests arrive one at a time, so no batching changes the count. */
 const CONNECTIONS = Number(process.env.BENCH_INSTRUCTIONS_CONNECTIONS ?? 10);
-const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-cached", "cr-postgres",
+const DEFAULT_IDS = ["bare", "floor-own", "floor-proto", "jwt", "es-memory", "es-redis", "cr-memory", "cr-sqlite", "cr-redis", "cr-redis-node", "cr-redis-cached", "cr-postgres",
   "fastify", "fastify-floor", "fastify-session", "cr-fastify", "hono", "hono-floor", "cr-hono"];
 
 /**
@@ -87,6 +87,8 @@ async function main(): Promise<void> {
   // every ~1,500 requests; stretched, the counted requests are the read-only ones they are at native speed.
   process.env.BENCH_TOUCH_AFTER ??= "1700000";
   process.env.BENCH_CACHE_TTL ??= "1700000";
+  // And the in-process stores' sweep (60 s → 50 min): lib/scenarios.ts sweepIntervalOverride.
+  process.env.BENCH_SWEEP_INTERVAL ??= "3000000";
   process.env.BENCH_SERVER_FLAGS = `${process.env.BENCH_SERVER_FLAGS ?? ""} --single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1`.trim();
   // The setups: `-- ids` or BENCH_ONLY (both comma lists), else all of them.
   const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;

@@ -23,7 +23,8 @@
  *   counts of Heap::MarkCompact and IncrementalMarking::StartMarkingMajor), the compiles and deoptimizations (the
  *   trace), and the window's GC and compiler categories per request.
  *
- * Env: BENCH_TOUCH_AFTER (cloakroom's touchAfter in the servers, 1,700,000 ms here: see main()), BENCH_STEADY_WARMUP
+ * Env: BENCH_TOUCH_AFTER (cloakroom's touchAfter in the servers, 1,700,000 ms here: see main()), BENCH_CACHE_TTL and
+ * BENCH_SWEEP_INTERVAL (CachedStore's ttl, the in-process stores' sweep: stretched likewise), BENCH_STEADY_WARMUP
  * (6000, the least warm-up), BENCH_STEADY_SETTLE (4000), BENCH_STEADY_MAX_WARMUP (40000), BENCH_STEADY_COUNT (4000),
  * BENCH_STEADY_CONNECTIONS (1: requests one at a time), BENCH_STEADY_JOBS (1: rows measured at a time; the counts do
  * not depend on it, the wall time does). BENCH_RESULTS names the results/<name>.md/.json written (default "steady").
@@ -250,6 +251,8 @@ async function main(): Promise<void> {
   // CachedStore's 5 s ttl likewise (lib/scenarios.ts cacheTtlOverride): the counted requests are cache hits.
   process.env.BENCH_TOUCH_AFTER ??= "1700000";
   process.env.BENCH_CACHE_TTL ??= "1700000";
+  // And the in-process stores' sweep (60 s → 50 min): lib/scenarios.ts sweepIntervalOverride.
+  process.env.BENCH_SWEEP_INTERVAL ??= "3000000";
   const ids = (process.argv[2] ?? process.env.BENCH_ONLY)?.split(",").map((id) => id.trim()).filter(Boolean) ?? DEFAULT_IDS;
   const rows: Row[] = [];
   // BENCH_STEADY_JOBS rows at a time (callgrind's counts do not depend on the load; only the wall time does).

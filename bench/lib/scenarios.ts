@@ -58,6 +58,8 @@ export const SCENARIOS: Scenario[] = [
   { id: "cr-memory", label: "cloakroom + MemoryStore", side: "ours", matches: "es-memory", needs: [] },
   { id: "cr-sqlite", label: "cloakroom + SqliteStore (file, WAL)", side: "ours", matches: "es-memory", needs: [] },
   { id: "cr-redis", label: "cloakroom + RedisStore", side: "ours", matches: "es-redis", needs: ["redis"] },
+  // The same store over node-redis (connect-redis's client): what the client library costs on the read path.
+  { id: "cr-redis-node", label: "cloakroom + RedisStore over node-redis", side: "ours", matches: "es-redis", needs: ["redis"] },
   { id: "cr-redis-cached", label: "cloakroom + Redis + local cache", side: "ours", matches: "es-redis", needs: ["redis"] },
   { id: "cr-postgres", label: "cloakroom + PostgresStore", side: "ours", matches: "es-redis", needs: ["postgres"] },
   { id: "cr-memcached", label: "cloakroom + MemcachedStore", side: "ours", matches: "es-redis", needs: ["memcached"] },
@@ -242,6 +244,17 @@ export function cacheTtlOverride(): { ttl?: number } {
   return Number.isFinite(value) && value > 0 ? { ttl: value } : {};
 }
 
+/**
+ * The in-process stores' `sweepInterval` from BENCH_SWEEP_INTERVAL, else nothing (MemoryStore 60 s, SqliteStore
+ * 5 min), for the same reason as {@link touchAfterOverride}: under callgrind MemoryStore's sweep of the mixed
+ * workload's 10,000 sessions ran every ~1,000 counted requests (at native speed, every ~300,000), and each run sent
+ * its loop and the Node internals around its yields back through the optimizing compiler (bench/README.md, session 14).
+ */
+export function sweepIntervalOverride(): { sweepInterval?: number } {
+  const value = Number(process.env.BENCH_SWEEP_INTERVAL);
+  return Number.isFinite(value) && value > 0 ? { sweepInterval: value } : {};
+}
+
 async function buildCloakroomSetup(id: string): Promise<SessionSetup> {
   const { default: session } = await importOrSkip<{ default: (o: object) => RequestHandler }>("cloakroom/express");
   const made = await makeCloakroomStore(id);
@@ -273,7 +286,7 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
   switch (id) {
     case "cr-memory": {
       const { MemoryStore } = await importOrSkip<{ MemoryStore: new (o?: object) => CloakroomStore }>("cloakroom");
-      return { store: new MemoryStore(extra), release: none };
+      return { store: new MemoryStore({ ...sweepIntervalOverride(), ...extra }), release: none };
     }
     case "cr-sqlite": {
       const { SqliteStore } = await importOrSkip<{ SqliteStore: new (o: object) => CloakroomStore }>("cloakroom/sqlite");
@@ -283,7 +296,7 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
       const path = join(tmpdir(), `cloakroom-bench-${process.pid}-${Date.now()}.db`);
       const sizeOf = async (file: string): Promise<number> => (await stat(file).catch(() => ({ size: 0 }))).size;
       return {
-        store: new SqliteStore({ path, ...extra }),
+        store: new SqliteStore({ path, ...sweepIntervalOverride(), ...extra }),
         // The database file plus its write-ahead log (not yet checkpointed pages live there).
         diskBytes: async () => (await sizeOf(path)) + (await sizeOf(`${path}-wal`)),
         release: async () => {
@@ -316,6 +329,13 @@ export async function makeCloakroomStore(id: string, extra: Record<string, unkno
           await subscriber.quit();
         },
       };
+    }
+    case "cr-redis-node": {
+      const { RedisStore } = await importOrSkip<{ RedisStore: new (o: object) => CloakroomStore }>("cloakroom/redis");
+      const { createClient } = await import("redis");
+      const client = createClient({ url: REDIS_URL });
+      await client.connect();
+      return { store: new RedisStore({ client, prefix: `${PREFIX}${id}:`, ...extra }), release: async () => void (await client.quit()) };
     }
     case "cr-postgres": {
       const { PostgresStore } = await importOrSkip<{ PostgresStore: new (o: object) => CloakroomStore }>("cloakroom/postgres");
