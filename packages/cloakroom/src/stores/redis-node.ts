@@ -7,9 +7,7 @@
  * Replies: RESP2 by default; HGETALL's is a flat array there and an object under RESP3, both read here.
  */
 import type { NodeRedisClient, RedisCommands, RedisNode } from "./redis-client.js";
-
-/** Keys per SCAN page. */
-const PAGE = 256;
+import { SCAN_PAGE } from "./redis-scan.js";
 
 /** Where a failed GET leaves its key on the error (node-redis's error replies carry no command). */
 const FAILED_KEY = Symbol("cloakroom.failedKey");
@@ -65,7 +63,7 @@ export class NodeRedisCommands implements RedisCommands, RedisNode {
 
   /** One server: this client's. */
   async scanEachMaster(pattern: string, onPage: (node: RedisNode, keys: string[]) => Promise<void>): Promise<void> {
-    for await (const keys of this.client.scanIterator({ MATCH: pattern, COUNT: PAGE })) {
+    for await (const keys of this.client.scanIterator({ MATCH: pattern, COUNT: SCAN_PAGE })) {
       if (keys.length > 0) await onPage(this, keys as string[]);
     }
   }

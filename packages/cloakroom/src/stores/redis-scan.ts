@@ -1,8 +1,8 @@
 /** Walking every key under a pattern on each master of an ioredis Redis or Cluster (RedisStore's clear and count). */
 import type { Cluster, Redis } from "ioredis";
 
-/** Keys per SCAN page. */
-const PAGE = 256;
+/** Keys per SCAN page (both client libraries' scans). */
+export const SCAN_PAGE = 256;
 
 /** SCAN MATCH is a glob: escape the prefix so `*`, `?`, `[` or `\` in it match literally. */
 export function escapeGlob(text: string): string {
@@ -26,7 +26,7 @@ export async function scanEachMaster(
   for (const node of await masters(client)) {
     let cursor = "0";
     do {
-      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", PAGE);
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", SCAN_PAGE);
       cursor = next;
       if (keys.length > 0) await onPage(node, keys);
     } while (cursor !== "0");
