@@ -44,10 +44,12 @@ export class SessionManager {
   private readonly onEvent: ((event: SessionEvent) => void) | undefined;
   private readonly client: SessionManagerOptions["client"];
   private readonly planner: Planner;
-  /** Cookie attributes (and whether they may be set) per request security, settled once for the static options. */
-  private readonly cookieCache = new Map<boolean, SettledCookie>();
+  /** Cookie attributes (and whether they may be set) per request security, settled once for the static options (two
+   * fields, not a Map keyed by the boolean: a hash lookup a request for a choice of two). */
+  private secureCookie: SettledCookie | undefined;
+  private plainCookie: SettledCookie | undefined;
   /** The reserved names of the session class last seen (adapters use one class each). */
-  private reserved: { proto: object | null; names: ReadonlySet<string> } = { proto: null, names: new Set(["cookie"]) };
+  private reserved: { kind: unknown; names: ReadonlySet<string> } = { kind: null, names: new Set(["cookie"]) };
 
   constructor(options: SessionManagerOptions) {
     if (!options || typeof options !== "object") throw new TypeError("options must be an object");
@@ -147,11 +149,8 @@ export class SessionManager {
       this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
       return session;
     }
-    const agent = state.userAgent;
     // Reported only: without an event hook there is nobody to tell, and the record's meta stays unread.
-    if (this.onEvent !== undefined && agent !== undefined && record.meta.userAgent !== undefined && agent !== record.meta.userAgent) {
-      this.emit("user_agent_changed", state, { keyLabel: logLabelOf(key), userId: record.userId });
-    }
+    if (this.onEvent !== undefined) this.reportAgentChange(state, key, record);
     state.ticket = found.ticket;
     state.key = key;
     state.record = record;
@@ -362,19 +361,22 @@ export class SessionManager {
   }
 
   private cookieFor(secure: boolean): SettledCookie {
-    let settled = this.cookieCache.get(secure);
-    if (settled === undefined) {
-      settled = settleCookie(this.cookieOptions, secure);
-      this.cookieCache.set(secure, settled);
-    }
-    return settled;
+    if (secure) return (this.secureCookie ??= settleCookie(this.cookieOptions, true));
+    return (this.plainCookie ??= settleCookie(this.cookieOptions, false));
   }
 
   /** Names that are never data for this kind of session object (its class's members), computed once per class. */
   private reservedOf(session: object): ReadonlySet<string> {
-    const proto = Object.getPrototypeOf(session) as object | null;
-    if (this.reserved.proto !== proto) this.reserved = { proto, names: reservedNamesOf(session) };
+    // By the class (a new session has no own `constructor`): a load, where Object.getPrototypeOf is a runtime call.
+    const kind = (session as { constructor: unknown }).constructor;
+    if (this.reserved.kind !== kind) this.reserved = { kind, names: reservedNamesOf(session) };
     return this.reserved.names;
+  }
+
+  /** Report a session presented by another User-Agent than the one it was created by (`user_agent_changed`). */
+  private reportAgentChange(state: SessionState, key: string, record: SessionRecord): void {
+    const agent = state.userAgent, creator = record.meta.userAgent;
+    if (agent !== undefined && creator !== undefined && agent !== creator) this.emit("user_agent_changed", state, { keyLabel: logLabelOf(key), userId: record.userId });
   }
 
   private emit(type: SessionEvent["type"], state: SessionState, extra: Partial<SessionEvent> = {}): void {

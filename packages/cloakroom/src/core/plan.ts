@@ -83,7 +83,8 @@ export class Planner {
       return this.fresh(state, current, now, null);
     }
     const identity = this.settings.identityKey;
-    if (state.forceRotate || state.identityAssigned || current.get(identity) !== state.snapshot.get(identity)) {
+    // Unchanged data is the baseline itself (`current`): its identity cannot differ, so no lookup then.
+    if (state.forceRotate || state.identityAssigned || (changes.changed && current.get(identity) !== state.snapshot.get(identity))) {
       return this.fresh(state, current, now, key);
     }
     const maxAgeChanged = state.cookieMaxAge !== record.cookieMaxAge;

@@ -51,19 +51,26 @@ export class TicketReader {
     return this.hashKeys ? storeKeyOf(ticket) : ticket;
   }
 
-  /** The one verified ticket the request presents: from the Cookie header, or what a cookie parser left on the request. */
+  /**
+   * The one verified ticket the request presents: from the Cookie header, or what a cookie parser left on the request.
+   * Only the keep-alive memo's hit is here: the engine's loadNow inlines this, and V8's inlining budget per function
+   * is shared with the session's constructor (the rest, {@link TicketReader.read}, runs once per connection).
+   */
   presented(context: RequestContext, name: string, state: SessionState): Verified | null {
     const header = context.cookieHeader;
     const connection = context.connection;
-    let memo: ConnectionMemo | undefined;
-    if (connection !== undefined && header !== undefined) {
-      memo = this.byConnection.get(connection);
-      // The same text under the same name verifies to the same ticket: the secrets are fixed for this reader.
-      if (memo !== undefined && memo.header === header && memo.name === name) {
-        state.hadCookie = true;
-        return memo.found;
-      }
-    }
+    if (connection === undefined || header === undefined) return this.read(context, name, state, undefined);
+    const memo = this.byConnection.get(connection);
+    // The same text under the same name verifies to the same ticket: the secrets are fixed for this reader.
+    if (memo === undefined || memo.header !== header || memo.name !== name) return this.read(context, name, state, memo);
+    state.hadCookie = true;
+    return memo.found;
+  }
+
+  /** {@link presented} without the memo's answer: read, verify and remember the header's cookie values. */
+  private read(context: RequestContext, name: string, state: SessionState, memo: ConnectionMemo | undefined): Verified | null {
+    const header = context.cookieHeader;
+    const connection = context.connection;
     const values = header === undefined ? [] : readRawCookieValues(header, name);
     if (values.length > 0) {
       state.hadCookie = true;

@@ -125,8 +125,16 @@ export class MemoryStore implements SessionStore {
    * session read again costs no decoding.
    */
   peek(key: string): SessionRecord | null | undefined {
-    const held = this.#usedHeld(key);
-    return held === undefined ? null : this.#shared.of(key, held);
+    const held = this.#records.get(key);
+    if (held === undefined) return null;
+    // Liveness from the shared record's fields (already decoded) rather than from the held string's header.
+    const record = this.#shared.of(key, held);
+    if (!isLive(expiresAtOf(record), this.#now())) {
+      this.#remove(key, record.userId);
+      return null;
+    }
+    if (this.#maxSessions !== Infinity) this.#markUsed(key, held);
+    return record;
   }
 
   #read(key: string): SessionRecord | null {
