@@ -99,55 +99,70 @@ export function session(options: HonoSessionOptions): SessionMiddleware | Sessio
   const proxy: boolean | null = options.proxy ?? (trustsNobody(trust) ? false : null);
   const { cookieOf, cookie: staticCookie } = common;
 
-  const middleware = async function cloakroomSession(c: Context<ScopedSessionEnv>, next: () => Promise<void>): Promise<void> {
-    const incoming = incomingOf(c);
-    const cookie = cookieOf === undefined ? undefined : cookieOf(c);
-    // Outside cookie.path, express-session's answer: no session (c.var.session unset), no store lookup, no Set-Cookie.
-    if (!underPathPrefix(incoming?.url ?? c.req.url, (cookie ?? staticCookie).path ?? "/")) return next();
-    const headers = incoming?.headers;
-    const socket = incoming?.socket;
-    const context: RequestContext = {
-      cookieHeader: headers ? headers.cookie : c.req.header("cookie"),
-      // On Node, the socket says whether the connection is TLS; the URL's scheme can come from the client.
-      secure: ((proxy ?? trustsPeer(socket?.remoteAddress, trust)) && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
-        (incoming ? (socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
-      userAgent: headers ? headers["user-agent"] : c.req.header("user-agent"),
-      request: c,
-      cookie,
-      // The connection (on Node): a keep-alive client's repeated Cookie header is verified once (the engine's memo).
-      connection: socket,
-    };
-    let loaded: PromiseSession | Promise<PromiseSession> = manager.loadNow(context, PromiseSession.create);
-    try {
-      if (loaded instanceof Promise) loaded = await loaded;
-    } catch (error) {
-      throw unavailable(error);
-    }
-    const session: HonoSession = loaded;
-    c.set("session", session);
-    await next();
+  /** After the route: decide, commit when the plan writes, and add the Set-Cookie line. */
+  const finish = (c: Context<ScopedSessionEnv>, session: HonoSession): Promise<void> | undefined => {
     const plan = manager.decide(session);
-    let line = plan.setCookie;
-    if (plan.call.op !== "none") {
-      try {
-        line = await manager.commit(session, plan);
-      } catch (error) {
+    // Nothing to write (the common read-only request): no promise.
+    if (plan.call.op === "none") return setCookie(c, plan.setCookie);
+    return manager.commit(session, plan).then(
+      (line) => setCookie(c, line),
+      (error: unknown) => {
         // Fail closed, without the route's headers or cookies: the client must not believe the session was written.
         // The answer is made here (Hono's onError would merge the route's headers back in); c.error tells outer middleware.
         c.res = undefined;
         c.res = new Response("Service Unavailable", { status: 503, headers: { "content-type": "text/plain; charset=UTF-8", "cache-control": "no-store" } });
         c.error = unavailable(error);
-        return;
-      }
+      },
+    );
+  };
+  const serve = (c: Context<ScopedSessionEnv>, next: () => Promise<void>, session: HonoSession): Promise<void> => {
+    c.set("session", session);
+    return next().then(() => finish(c, session));
+  };
+
+  // Not an async function: a session at hand (no cookie, or a store that answered from memory) goes on to the route
+  // without an await of its own, and the read-only answer without a promise of its own (issue 12's steady state).
+  const middleware = function cloakroomSession(c: Context<ScopedSessionEnv>, next: () => Promise<void>): Promise<void> {
+    let loaded: PromiseSession | Promise<PromiseSession>;
+    try {
+      const incoming = incomingOf(c);
+      const cookie = cookieOf === undefined ? undefined : cookieOf(c);
+      // Outside cookie.path, express-session's answer: no session (c.var.session unset), no store lookup, no Set-Cookie.
+      if (!underPathPrefix(incoming?.url ?? c.req.url, (cookie ?? staticCookie).path ?? "/")) return next();
+      const headers = incoming?.headers;
+      const socket = incoming?.socket;
+      const context: RequestContext = {
+        cookieHeader: headers ? headers.cookie : c.req.header("cookie"),
+        // On Node, the socket says whether the connection is TLS; the URL's scheme can come from the client.
+        secure: ((proxy ?? trustsPeer(socket?.remoteAddress, trust)) && forwardedHttps(headers ? headers["x-forwarded-proto"] : c.req.header("x-forwarded-proto"))) ||
+          (incoming ? (socket as { encrypted?: boolean } | undefined)?.encrypted === true : c.req.url.startsWith("https:")),
+        userAgent: headers ? headers["user-agent"] : c.req.header("user-agent"),
+        request: c,
+        cookie,
+        // The connection (on Node): a keep-alive client's repeated Cookie header is verified once (the engine's memo).
+        connection: socket,
+      };
+      loaded = manager.loadNow(context, PromiseSession.create);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (line !== null) {
-      c.header("set-cookie", line, { append: true });
-      // A response that sets a session cookie must never be stored by a shared cache (ASVS 5.0 V14.3.2).
-      c.header("cache-control", "no-store");
-    }
+    if (!(loaded instanceof Promise)) return serve(c, next, loaded);
+    return loaded.then(
+      (session) => serve(c, next, session),
+      (error: unknown) => Promise.reject(unavailable(error)),
+    );
   } as SessionMiddleware<ScopedSessionEnv>;
   middleware.manager = manager;
   return middleware;
+}
+
+/** Add the session's Set-Cookie line, if any, beside the route's (and keep shared caches from storing the response). */
+function setCookie(c: Context, line: string | null): undefined {
+  if (line === null) return undefined;
+  c.header("set-cookie", line, { append: true });
+  // A response that sets a session cookie must never be stored by a shared cache (ASVS 5.0 V14.3.2).
+  c.header("cache-control", "no-store");
+  return undefined;
 }
 
 /** A store failure as Hono's HTTPException (503, the cause kept), for the app's `onError`; anything else as it is. */
