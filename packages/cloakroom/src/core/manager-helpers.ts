@@ -51,6 +51,20 @@ export function ipOf(state: SessionState): { ip?: string } {
   return state.ip === undefined ? {} : { ip: state.ip };
 }
 
+/** The `cookie.maxAge` option as the engine takes it: a positive number of ms, or `null` (a browser-session cookie). */
+export function checkedMaxAge(maxAge: number | null | undefined): number | null {
+  if (maxAge === undefined || maxAge === null) return null;
+  if (typeof maxAge !== "number" || !Number.isFinite(maxAge) || maxAge <= 0) throw new TypeError("cookie.maxAge option must be a positive number of milliseconds or null");
+  return maxAge;
+}
+
+/** The `identityKey` option: the data key naming the user (`userId` by default). */
+export function checkedIdentityKey(key: unknown): string {
+  if (key === undefined || key === null) return "userId";
+  if (typeof key !== "string" || key === "") throw new TypeError("identityKey option must be a non-empty string");
+  return key;
+}
+
 export function checkGeneratedTicket(ticket: unknown): string {
   if (typeof ticket !== "string" || ticket.length < 16 || ticket.length > 256) {
     throw new TypeError("genid option must return a string of 16 to 256 characters");

@@ -22,6 +22,28 @@ describe("SessionManager", () => {
       expect((await load(cookie)).userId).toBeUndefined();
     });
 
+    it("touchAfter is judged at the load's clock: a touch falling due during a read-only request is the next request's; a write uses the clock of the commit", async () => {
+      const { manager, clock, load, signIn, calls } = setup({ touchAfter: MIN });
+      const cookie = await signIn();
+      const created = clock.t;
+      clock.t += MIN - 1000;
+      const inside = await load(cookie);
+      clock.t += 2000; // touchAfter passes while the request runs
+      expect(await manager.commit(inside)).toBeNull();
+      expect(calls.touch ?? 0).toBe(0);
+      const next = await load(cookie);
+      expect(next.details?.touchedAt).toBe(created);
+      clock.t += 5000;
+      await manager.commit(next);
+      expect(calls.touch).toBe(1);
+      expect((await load(cookie)).details?.touchedAt).toBe(clock.t);
+      const writer = await load(cookie);
+      clock.t += 3000;
+      writer.theme = "dark";
+      await manager.commit(writer);
+      expect((await load(cookie)).details?.touchedAt).toBe(clock.t);
+    });
+
     it("absolute: a session used every minute dies at absolute+1 s", async () => {
       const { manager, clock, load } = setup({ absoluteTimeout: 60 * MIN });
       const s = await load();

@@ -12,7 +12,7 @@ import { TicketReader, type Verified } from "./ticket-reader.js";
 import { isLive, resolveTimeoutPolicy, type TimeoutPolicy } from "./timeouts.js";
 import { Planner, applyOutcome, cookieExpiryOf, type Plan } from "./plan.js";
 import type { SessionRecord, SessionStore } from "./types.js";
-import { USER_AGENT_LIMIT, ipOf, isSessionStore, normalizeSecrets, resolveClient, summarize } from "./manager-helpers.js";
+import { USER_AGENT_LIMIT, checkedIdentityKey, checkedMaxAge, ipOf, isSessionStore, normalizeSecrets, resolveClient, summarize } from "./manager-helpers.js";
 import type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
 
 export type { RequestContext, SessionEvent, SessionManagerOptions, SessionSummary } from "./manager-types.js";
@@ -57,14 +57,10 @@ export class SessionManager {
     this.store = options.store;
     this.signer = createSigner(normalizeSecrets(options.secret));
     this.cookieOptions = { ...options.cookie };
-    const maxAge = this.cookieOptions.maxAge ?? null;
-    if (maxAge !== null && (typeof maxAge !== "number" || !Number.isFinite(maxAge) || maxAge <= 0)) {
-      throw new TypeError("cookie.maxAge option must be a positive number of milliseconds or null");
-    }
+    const maxAge = checkedMaxAge(this.cookieOptions.maxAge);
     this.policy = resolveTimeoutPolicy(options, maxAge);
     this.fixedExpiry = expiresWins(this.cookieOptions) ? (this.cookieOptions.expires as Date).getTime() : null;
-    this.identityKey = options.identityKey ?? "userId";
-    if (typeof this.identityKey !== "string" || this.identityKey === "") throw new TypeError("identityKey option must be a non-empty string");
+    this.identityKey = checkedIdentityKey(options.identityKey);
     this.now = options.now ?? Date.now;
     this.tickets = new TicketReader(this.signer, options.hashKeys ?? true, options.parsedCookies, (type, state) => this.emit(type, state));
     this.onEvent = options.onEvent;
@@ -81,6 +77,7 @@ export class SessionManager {
       resave: options.resave ?? false,
       wholeRecords: this.store.capabilities.wholeRecords === true,
       resolveClient: (state) => resolveClient(state, this.client),
+      now: this.now,
     });
   }
 
@@ -145,7 +142,8 @@ export class SessionManager {
   /** Make `record` (the store's for the presented ticket) the session's, if live; `shared`: from peek(), see loadData. */
   private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null, shared: boolean): S {
     const key = found.key;
-    if (!record || !isLive(record, this.now())) {
+    const now = this.now();
+    if (!record || !isLive(record, now)) {
       this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
       return session;
     }
@@ -154,6 +152,7 @@ export class SessionManager {
     state.ticket = found.ticket;
     state.key = key;
     state.record = record;
+    state.readAt = now;
     state.needsResign = found.needsResign;
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
@@ -166,8 +165,7 @@ export class SessionManager {
    * Synchronous, so an adapter can decide at the end of a request and skip the commit when the plan writes nothing.
    */
   decide(session: object): Plan {
-    const state = stateOf(session);
-    return this.planner.decide(state, this.now());
+    return this.planner.decide(stateOf(session));
   }
 
   /**
@@ -177,7 +175,7 @@ export class SessionManager {
    */
   prepare(session: object): string | null {
     const state = stateOf(session);
-    const plan = this.planner.decide(state, this.now());
+    const plan = this.planner.decide(state);
     if (plan.setCookie !== null) this.planner.issue(state, plan);
     return plan.setCookie;
   }
@@ -195,7 +193,7 @@ export class SessionManager {
       while (state.pending !== null) await state.pending.catch(() => undefined);
       plan = undefined;
     }
-    const decided = plan ?? this.planner.decide(state, this.now());
+    const decided = plan ?? this.planner.decide(state);
     if (decided.call.op === "none") return decided.setCookie;
     const run = this.execute(state, decided);
     state.pending = run;
@@ -287,8 +285,10 @@ export class SessionManager {
     const state = stateOf(session);
     const key = state.key;
     const record = key ? await callStore("get", () => this.store.get(key)) : null;
-    if (!record || !isLive(record, this.now())) throw new Error("failed to load session");
+    const now = this.now();
+    if (!record || !isLive(record, now)) throw new Error("failed to load session");
     state.record = record;
+    state.readAt = now;
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
     loadData(state.session ?? session, state, record.data);

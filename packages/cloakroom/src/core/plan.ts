@@ -58,6 +58,8 @@ export interface PlannerSettings {
   wholeRecords: boolean;
   /** Fill in the state's client facts (ip, User-Agent) before they go into a new record. */
   resolveClient: (state: SessionState) => void;
+  /** The manager's clock, read only by plans that write or make a cookie line. */
+  now: () => number;
 }
 
 const NOTHING: StoreCall = Object.freeze({ op: "none" });
@@ -72,7 +74,7 @@ export class Planner {
    * Decide what committing `state`'s session now would do. Pure but for one thing: a new ticket it issues is kept
    * in `state.issuedTicket` once the caller sends its cookie ({@link Planner.issue}), so later plans reuse it.
    */
-  decide(state: SessionState, now: number): Plan {
+  decide(state: SessionState): Plan {
     if (state.destroyed || !state.cookieAllowed || state.session === null) return this.plain(NOTHING, this.clearing(state));
     const changes = diffData(state.session, state.snapshot, state.reserved);
     const current = changes.changed ? changes.current : state.snapshot;
@@ -80,18 +82,22 @@ export class Planner {
     const key = state.key;
     if (record === null || key === null || state.ticket === null) {
       if (!changes.changed && !this.settings.saveUninitialized) return this.plain(NOTHING, this.clearing(state));
-      return this.fresh(state, current, now, null);
+      return this.fresh(state, current, this.settings.now(), null);
     }
     const identity = this.settings.identityKey;
     // Unchanged data is the baseline itself (`current`): its identity cannot differ, so no lookup then.
     if (state.forceRotate || state.identityAssigned || (changes.changed && current.get(identity) !== state.snapshot.get(identity))) {
-      return this.fresh(state, current, now, key);
+      return this.fresh(state, current, this.settings.now(), key);
     }
     const maxAgeChanged = state.cookieMaxAge !== record.cookieMaxAge;
-    if (!changes.changed && !maxAgeChanged && !state.forceTouch && !this.settings.resave && !shouldTouch(record, now, this.settings.policy)) {
+    // Whether a touch is due is judged at the load's clock reading (state.readAt): a read-only request reads the clock
+    // once, and a touch that falls due while a request runs is made by the next one (still inside the idle window,
+    // since touchAfter is under half of it).
+    if (!changes.changed && !maxAgeChanged && !state.forceTouch && !this.settings.resave && !shouldTouch(record, state.readAt, this.settings.policy)) {
       // Nothing to write (a read-only request inside touchAfter): no allocation unless a cookie line is owed.
-      return this.existing(state, NOTHING, null, false, now);
+      return this.existing(state, NOTHING, null, false);
     }
+    const now = this.settings.now();
     const idleExpiresAt = slideIdleExpiry({ absoluteExpiresAt: record.absoluteExpiresAt, cookieMaxAge: state.cookieMaxAge }, now, this.settings.policy);
     const slid: SessionRecord = { ...record, idleExpiresAt, touchedAt: now, cookieMaxAge: state.cookieMaxAge, version: record.version + 1 };
     const outcome = { ticket: state.ticket, key, record: slid, snapshot: current };
@@ -130,12 +136,13 @@ export class Planner {
   }
 
   /** A plan for a stored session keeping its ticket. `slid`: the idle window moves with this commit. */
-  private existing(state: SessionState, call: StoreCall, outcome: PlanOutcome | null, slid: boolean, now: number): Plan {
+  private existing(state: SessionState, call: StoreCall, outcome: PlanOutcome | null, slid: boolean, at?: number): Plan {
     const record = state.record!;
     const persistent = state.cookieMaxAge !== null;
     let line: string | null = null;
     let error: Error | null = null;
     if (state.needsResign || this.settings.rolling || (slid && persistent) || state.cookieMaxAge !== record.cookieMaxAge) {
+      const now = at ?? this.settings.now();
       ({ line, error } = this.line(state, state.ticket!, persistentMaxAge(state.cookieMaxAge, record.absoluteExpiresAt, now), now));
     }
     return this.plainOr(call, line ?? state.owedCookie, error, outcome);
@@ -205,6 +212,7 @@ export function applyOutcome(state: SessionState, decided: Plan): NonNullable<Pl
   state.record = outcome.record;
   state.snapshot = outcome.snapshot;
   state.cookieExpiresAt = cookieExpiryOf(outcome.record);
+  state.readAt = outcome.record.touchedAt;
   state.issuedTicket = null;
   state.forceRotate = false;
   state.forceTouch = false;

@@ -29,6 +29,8 @@ export interface SessionState extends CookieHost {
   key: string | null;
   /** The stored record as of the last load or write. */
   record: SessionRecord | null;
+  /** The engine's clock when `record` was loaded (or its `touchedAt`, once written): when a read-only plan is judged. */
+  readAt: number;
   /** Each data key's value as of the last load or write (the baseline for change tracking), see {@link Snapshot}. */
   snapshot: Snapshot;
   /** Force a touch (slide the idle window) on commit: `session.touch()`. */
@@ -97,6 +99,7 @@ export function createSessionState(init: StateInit): SessionState {
     ticket: null,
     key: null,
     record: null,
+    readAt: 0,
     snapshot: EMPTY_SNAPSHOT,
     forceTouch: false,
     forceRotate: false,
