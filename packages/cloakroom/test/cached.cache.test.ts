@@ -257,6 +257,23 @@ function describeCacheBehaviour(backend: Backend): void {
       expect(await b.store.get(key)).toBeNull();
     });
 
+    it("peek(key, now) takes the caller's reading of Date.now for the ttl only when the cache's clock is Date.now", async () => {
+      const [onDateNow] = (await openInstances(1, { ttl: 60_000 })) as [Instance];
+      const key = newKey();
+      await onDateNow.store.create(key, recordAt(Date.now()));
+      await onDateNow.store.get(key);
+      expect(onDateNow.store.peek(key, Date.now())).toStrictEqual(await onDateNow.shared.get(key));
+      expect(onDateNow.store.peek(key, Date.now() + 60_001)).toBeUndefined(); // the reading is used: past the ttl
+      let clock = Date.now();
+      const [ownClock] = (await openInstances(1, { ttl: 60_000, now: () => clock })) as [Instance];
+      const other = newKey();
+      await ownClock.store.create(other, recordAt(clock));
+      await ownClock.store.get(other);
+      expect(ownClock.store.peek(other, clock + 60_001)).not.toBeUndefined(); // another clock: the reading is ignored
+      clock += 60_001;
+      expect(ownClock.store.peek(other)).toBeUndefined();
+    });
+
     it("with an invalidation lost on a connected channel, staleness ends at ttl in real time", async () => {
       const ttl = 200;
       const [a, b] = (await openInstances(2, { ttl })) as [Instance, Instance];

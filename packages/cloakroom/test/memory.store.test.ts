@@ -173,6 +173,20 @@ describe("MemoryStore", () => {
       expect(await store.get("k")).toStrictEqual(record(now));
     });
 
+    it("peek(key, now) judges expiry at the caller's reading of Date.now only when the store's own clock is Date.now", async () => {
+      const now = Date.now();
+      const onDateNow = open({});
+      await onDateNow.create("k", record(now));
+      expect(onDateNow.peek("k", now + 2 * HOUR)).toBeNull(); // the reading is used: past the idle expiry, and removed
+      expect(await onDateNow.get("k")).toBeNull();
+      let clock = now;
+      const ownClock = open({ now: () => clock });
+      await ownClock.create("k", record(now));
+      expect(ownClock.peek("k", now + 2 * HOUR)).not.toBeNull(); // another clock: the reading is ignored
+      clock += 2 * HOUR;
+      expect(ownClock.peek("k", now)).toBeNull();
+    });
+
     it("peek() shares one frozen record until the session changes; get() stays a private copy", async () => {
       const store = open({ maxSessions: 2 });
       await store.create("k", record(Date.now()));

@@ -130,19 +130,20 @@ export class SessionManager {
     if (!found) return session;
     const key = found.key;
     let peeked: SessionRecord | null | undefined;
+    const now = this.now();
     try {
-      peeked = this.store.peek?.(key);
+      // Our reading of Date.now, which a store on Date.now may use rather than read the clock again (SessionStore.peek).
+      peeked = this.store.peek?.(key, this.now === Date.now ? now : undefined);
     } catch (error) {
       return callStore<S>("get", () => Promise.reject(error));
     }
-    if (peeked !== undefined) return this.adopt(session, state, found, peeked, true);
-    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record, false));
+    if (peeked !== undefined) return this.adopt(session, state, found, peeked, true, now);
+    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record, false, this.now()));
   }
 
-  /** Make `record` (the store's for the presented ticket) the session's, if live; `shared`: from peek(), see loadData. */
-  private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null, shared: boolean): S {
+  /** Make `record` (the store's for the presented ticket) the session's, if live at `now`; `shared`: from peek(), see loadData. */
+  private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null, shared: boolean, now: number): S {
     const key = found.key;
-    const now = this.now();
     if (!record || !isLive(record, now)) {
       this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
       return session;
@@ -302,10 +303,8 @@ export class SessionManager {
     await this.commit(session);
   }
 
-  /**
-   * The request dropped its session (express-session's `unset: "keep"`: `req.session = null`): what it changed is not
-   * saved, and only a cookie that destroy() or regenerate() already owed the client is still sent.
-   */
+  /** The request dropped its session (express-session's `unset: "keep"`: `req.session = null`): its changes are not
+   * saved, and only a cookie that destroy() or regenerate() already owed the client is still sent. */
   detach(session: object): void {
     stateOf(session).session = null;
   }

@@ -130,9 +130,12 @@ export interface SessionStore {
    * not give back exactly (a Date, a class instance) is left to get. `undefined` means "not known without I/O (or not
    * JSON): call get".
    * @param key the store key
+   * @param now `Date.now()` as the caller has just read it, given only when the caller's clock is `Date.now`: a store
+   * whose clock is `Date.now` too may judge expiry by it instead of reading the clock again (one reading a request);
+   * a store with another clock ignores it
    * @returns the record, `null` when missing or expired, or `undefined` to defer to {@link SessionStore.get}
    */
-  peek?(key: string): SessionRecord | null | undefined;
+  peek?(key: string, now?: number): SessionRecord | null | undefined;
 
   /**
    * Store a new record under a new key (the manager only creates keys it generated). Indexes it by `record.userId`.

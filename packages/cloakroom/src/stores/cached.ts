@@ -90,6 +90,8 @@ export class CachedStore implements SessionStore {
   readonly #channel: InvalidationChannel;
   readonly #ttl: number;
   readonly #now: () => number;
+  /** `#now` is Date.now: peek() may take the caller's reading of it. */
+  readonly #dateClock: boolean;
   readonly #closeStore: boolean;
   readonly #onError: (error: Error) => void;
   /** Tags this instance's messages, so it can ignore them when they come back. */
@@ -116,6 +118,7 @@ export class CachedStore implements SessionStore {
     this.capabilities = options.store.capabilities;
     this.#ttl = options.ttl ?? DEFAULT_TTL;
     this.#now = options.now ?? Date.now;
+    this.#dateClock = this.#now === Date.now;
     this.#closeStore = options.closeStore ?? false;
     this.#onError = options.onError ?? ((error) => process.emitWarning(error));
     this.#entries = new LRUCache<string, Entry>({
@@ -171,8 +174,9 @@ export class CachedStore implements SessionStore {
    * @returns the cached record, frozen and shared between peeks (the contract allows it), or `undefined` when the
    * shared store must be read or the record is not one JSON gives back exactly (get copies that one from memory)
    */
-  peek(key: string): SessionRecord | undefined {
-    const entry = this.#fresh(key);
+  peek(key: string, now?: number): SessionRecord | undefined {
+    // The caller's reading of Date.now when this store's clock is Date.now too (see SessionStore.peek).
+    const entry = this.#fresh(key, this.#dateClock ? now : undefined);
     if (entry === undefined || entry.held === null) return undefined;
     return (entry.shared ??= frozenRecord(decodeRecord(entry.held)));
   }
@@ -184,11 +188,11 @@ export class CachedStore implements SessionStore {
   }
 
   /** The entry memory may answer from now (see the class), or `undefined`; a stale one is dropped. */
-  #fresh(key: string): Entry | undefined {
+  #fresh(key: string, at?: number): Entry | undefined {
     if (!this.#connected) return undefined;
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    const now = this.#now();
+    const now = at ?? this.#now();
     if (now - entry.filledAt < this.#ttl && entry.expiresAt > now) return entry;
     this.#entries.delete(key);
     return undefined;

@@ -89,6 +89,8 @@ export class MemoryStore implements SessionStore {
   /** Which keys may be whose (memory-index.ts: keyed by a hash of the user id). */
   readonly #byUser = new UserIndex();
   readonly #now: () => number;
+  /** `#now` is Date.now: peek() may take the caller's reading of it. */
+  readonly #dateClock: boolean;
   readonly #maxSessions: number;
   readonly #timer: SweepTimer;
   /** Decoded records peek() hands out again while their held string is unchanged. */
@@ -101,6 +103,7 @@ export class MemoryStore implements SessionStore {
   constructor(options: MemoryStoreOptions = {}) {
     validateOptions(options);
     this.#now = options.now ?? Date.now;
+    this.#dateClock = this.#now === Date.now;
     this.#maxSessions = options.maxSessions ?? Infinity;
     this.#shared = new SharedRecords(Math.min(this.#maxSessions, SHARED_RECORDS));
     this.#timer = startSweepTimer("MemoryStore", options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL, () => this.sweep());
@@ -124,12 +127,13 @@ export class MemoryStore implements SessionStore {
    * The record is frozen and shared with the next peek of the same unchanged session (the contract allows it): a
    * session read again costs no decoding.
    */
-  peek(key: string): SessionRecord | null | undefined {
+  peek(key: string, now?: number): SessionRecord | null | undefined {
     const held = this.#records.get(key);
     if (held === undefined) return null;
-    // Liveness from the shared record's fields (already decoded) rather than from the held string's header.
+    // Liveness from the shared record's fields (already decoded) rather than from the held string's header, at the
+    // caller's reading of Date.now when this store's clock is Date.now too (see SessionStore.peek).
     const record = this.#shared.of(key, held);
-    if (!isLive(expiresAtOf(record), this.#now())) {
+    if (!isLive(expiresAtOf(record), now !== undefined && this.#dateClock ? now : this.#now())) {
       this.#remove(key, record.userId);
       return null;
     }
