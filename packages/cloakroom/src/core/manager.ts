@@ -44,10 +44,9 @@ export class SessionManager {
   private readonly onEvent: ((event: SessionEvent) => void) | undefined;
   private readonly client: SessionManagerOptions["client"];
   private readonly planner: Planner;
-  /** Cookie attributes (and whether they may be set) per request security, settled once for the static options (two
-   * fields, not a Map keyed by the boolean: a hash lookup a request for a choice of two). */
-  private secureCookie: SettledCookie | undefined;
-  private plainCookie: SettledCookie | undefined;
+  /** Cookie attributes (and whether they may be set) for secure and plain requests, settled once for the static options. */
+  private readonly secureCookie: SettledCookie;
+  private readonly plainCookie: SettledCookie;
   /** The reserved names of the session class last seen (adapters use one class each). */
   private reserved: { kind: unknown; names: ReadonlySet<string> } = { kind: null, names: new Set(["cookie"]) };
 
@@ -59,6 +58,8 @@ export class SessionManager {
     this.cookieOptions = { ...options.cookie };
     const maxAge = checkedMaxAge(this.cookieOptions.maxAge);
     this.policy = resolveTimeoutPolicy(options, maxAge);
+    this.secureCookie = settleCookie(this.cookieOptions, true);
+    this.plainCookie = settleCookie(this.cookieOptions, false);
     this.fixedExpiry = expiresWins(this.cookieOptions) ? (this.cookieOptions.expires as Date).getTime() : null;
     this.identityKey = checkedIdentityKey(options.identityKey);
     this.now = options.now ?? Date.now;
@@ -105,7 +106,7 @@ export class SessionManager {
    */
   loadNow<S extends object = Session>(context: RequestContext, create: (handle: SessionHandle) => S = newSession as never): S | Promise<S> {
     const cookieOptions = context.cookie;
-    const resolved = cookieOptions ? settleCookie(cookieOptions, context.secure) : this.cookieFor(context.secure);
+    const resolved = cookieOptions ? settleCookie(cookieOptions, context.secure) : context.secure ? this.secureCookie : this.plainCookie;
     const cookie = resolved.cookie;
     const allowed = resolved.allowed;
     const maxAge = cookieOptions ? lifetimeOf(cookieOptions, this.now()) : this.fixedExpiry === null ? this.cookieOptions.maxAge ?? null : this.fixedExpiry - this.now();
@@ -144,10 +145,7 @@ export class SessionManager {
   /** Make `record` (the store's for the presented ticket) the session's, if live at `now`; `shared`: from peek(), see loadData. */
   private adopt<S extends object>(session: S, state: SessionState, found: Verified, record: SessionRecord | null, shared: boolean, now: number): S {
     const key = found.key;
-    if (!record || !isLive(record, now)) {
-      this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
-      return session;
-    }
+    if (!record || !isLive(record, now)) return this.unknown(session, state, key);
     // Reported only: without an event hook there is nobody to tell, and the record's meta stays unread.
     if (this.onEvent !== undefined) this.reportAgentChange(state, key, record);
     state.ticket = found.ticket;
@@ -359,17 +357,18 @@ export class SessionManager {
     state.forceTouch = false;
   }
 
-  private cookieFor(secure: boolean): SettledCookie {
-    if (secure) return (this.secureCookie ??= settleCookie(this.cookieOptions, true));
-    return (this.plainCookie ??= settleCookie(this.cookieOptions, false));
-  }
-
   /** Names that are never data for this kind of session object (its class's members), computed once per class. */
   private reservedOf(session: object): ReadonlySet<string> {
     // By the class (a new session has no own `constructor`): a load, where Object.getPrototypeOf is a runtime call.
     const kind = (session as { constructor: unknown }).constructor;
     if (this.reserved.kind !== kind) this.reserved = { kind, names: reservedNamesOf(session) };
     return this.reserved.names;
+  }
+
+  /** The presented ticket has no live record (expired, destroyed, or never stored): the request goes on without one. */
+  private unknown<S extends object>(session: S, state: SessionState, key: string): S {
+    this.emit("unknown_session", state, { keyLabel: logLabelOf(key) });
+    return session;
   }
 
   /** Report a session presented by another User-Agent than the one it was created by (`user_agent_changed`). */

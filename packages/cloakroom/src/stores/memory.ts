@@ -133,12 +133,15 @@ export class MemoryStore implements SessionStore {
     // Liveness from the shared record's fields (already decoded) rather than from the held string's header, at the
     // caller's reading of Date.now when this store's clock is Date.now too (see SessionStore.peek).
     const record = this.#shared.of(key, held);
-    if (!isLive(expiresAtOf(record), now !== undefined && this.#dateClock ? now : this.#now())) {
-      this.#remove(key, record.userId);
-      return null;
-    }
+    if (!isLive(expiresAtOf(record), now !== undefined && this.#dateClock ? now : this.#now())) return this.#expired(key, record);
     if (this.#maxSessions !== Infinity) this.#markUsed(key, held);
     return record;
+  }
+
+  /** Remove an expired record met by a read: it reads as missing. */
+  #expired(key: string, record: SessionRecord): null {
+    this.#remove(key, record.userId);
+    return null;
   }
 
   #read(key: string): SessionRecord | null {
