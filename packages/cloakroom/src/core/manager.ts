@@ -9,7 +9,7 @@ import { createSigner, type Signer } from "./signing.js";
 import { EMPTY_SNAPSHOT, createSessionState, loadData, reservedNamesOf, type SessionState } from "./state.js";
 import { logLabelOf } from "./ticket.js";
 import { TicketReader, type Verified } from "./ticket-reader.js";
-import { isLive, resolveTimeoutPolicy, type TimeoutPolicy } from "./timeouts.js";
+import { isLive, resolveTimeoutPolicy, shouldTouch, type TimeoutPolicy } from "./timeouts.js";
 import { Planner, applyOutcome, cookieExpiryOf, type Plan } from "./plan.js";
 import type { SessionRecord, SessionStore } from "./types.js";
 import { USER_AGENT_LIMIT, checkedIdentityKey, checkedMaxAge, ipOf, isSessionStore, normalizeSecrets, resolveClient, summarize } from "./manager-helpers.js";
@@ -151,7 +151,7 @@ export class SessionManager {
     state.ticket = found.ticket;
     state.key = key;
     state.record = record;
-    state.readAt = now;
+    state.touchDue = shouldTouch(record, now, this.policy);
     state.needsResign = found.needsResign;
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
@@ -287,7 +287,7 @@ export class SessionManager {
     const now = this.now();
     if (!record || !isLive(record, now)) throw new Error("failed to load session");
     state.record = record;
-    state.readAt = now;
+    state.touchDue = shouldTouch(record, now, this.policy);
     state.cookieMaxAge = record.cookieMaxAge;
     state.cookieExpiresAt = cookieExpiryOf(record);
     loadData(state.session ?? session, state, record.data);

@@ -8,7 +8,7 @@ import { checkGeneratedTicket, persistentMaxAge } from "./manager-helpers.js";
 import type { Signer } from "./signing.js";
 import { currentData, diffData, type SessionState, type Snapshot } from "./state.js";
 import { generateTicket, type RandomBytes } from "./ticket.js";
-import { shouldTouch, slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
+import { slideIdleExpiry, type TimeoutPolicy } from "./timeouts.js";
 import { expiresAtOf, type SessionPatch, type SessionRecord } from "./types.js";
 
 /** The store call of a plan. */
@@ -90,10 +90,10 @@ export class Planner {
       return this.fresh(state, current, this.settings.now(), key);
     }
     const maxAgeChanged = state.cookieMaxAge !== record.cookieMaxAge;
-    // Whether a touch is due is judged at the load's clock reading (state.readAt): a read-only request reads the clock
-    // once, and a touch that falls due while a request runs is made by the next one (still inside the idle window,
-    // since touchAfter is under half of it).
-    if (!changes.changed && !maxAgeChanged && !state.forceTouch && !this.settings.resave && !shouldTouch(record, state.readAt, this.settings.policy)) {
+    // Whether a touch is due was judged at load (state.touchDue): a read-only request reads the clock once, and a touch
+    // that falls due while a request runs is made by the next one (still inside the idle window, since touchAfter is
+    // under half of it).
+    if (!changes.changed && !maxAgeChanged && !state.forceTouch && !this.settings.resave && !state.touchDue) {
       // Nothing to write (a read-only request inside touchAfter): no allocation unless a cookie line is owed.
       return this.existing(state, NOTHING, null, false);
     }
@@ -212,7 +212,7 @@ export function applyOutcome(state: SessionState, decided: Plan): NonNullable<Pl
   state.record = outcome.record;
   state.snapshot = outcome.snapshot;
   state.cookieExpiresAt = cookieExpiryOf(outcome.record);
-  state.readAt = outcome.record.touchedAt;
+  state.touchDue = false;
   state.issuedTicket = null;
   state.forceRotate = false;
   state.forceTouch = false;

@@ -29,8 +29,11 @@ export interface SessionState extends CookieHost {
   key: string | null;
   /** The stored record as of the last load or write. */
   record: SessionRecord | null;
-  /** The engine's clock when `record` was loaded (or its `touchedAt`, once written): when a read-only plan is judged. */
-  readAt: number;
+  /**
+   * `touchAfter` had passed since the record's last write when it was loaded (false once this request wrote it): a
+   * boolean, judged at the load's clock reading, so that a read-only plan needs no clock and the state no number box.
+   */
+  touchDue: boolean;
   /** Each data key's value as of the last load or write (the baseline for change tracking), see {@link Snapshot}. */
   snapshot: Snapshot;
   /** Force a touch (slide the idle window) on commit: `session.touch()`. */
@@ -99,7 +102,7 @@ export function createSessionState(init: StateInit): SessionState {
     ticket: null,
     key: null,
     record: null,
-    readAt: 0,
+    touchDue: false,
     snapshot: EMPTY_SNAPSHOT,
     forceTouch: false,
     forceRotate: false,
