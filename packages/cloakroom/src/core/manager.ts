@@ -139,7 +139,7 @@ export class SessionManager {
       return callStore<S>("get", () => Promise.reject(error));
     }
     if (peeked !== undefined) return this.adopt(session, state, found, peeked, true, now);
-    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record, false, this.now()));
+    return callStore("get", () => this.store.get(key)).then((record) => this.adopt(session, state, found, record, false, now));
   }
 
   /** Make `record` (the store's for the presented ticket) the session's, if live at `now`; `shared`: from peek(), see loadData. */
